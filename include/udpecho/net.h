@@ -1,0 +1,61 @@
+/*
+ * net.h: the thin socket layer.  Each function does one syscall-sized thing
+ * and reports failure as a negative errno; callers at the edge explain it.
+ */
+#ifndef UDPECHO_NET_H
+#define UDPECHO_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "udpecho/echo.h"
+
+struct net_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* Which families a name may resolve to. */
+enum net_family_pref {
+	NET_PREFER_V4 = 0, /* the classic example's AF_INET, IPv6 only when no IPv4 exists */
+	NET_ONLY_V4,
+	NET_ONLY_V6,
+};
+
+/*
+ * Resolve host (a name or a numeric literal) and port.  Returns 0, or -1
+ * with *why set to a static explanation ("not a valid IPv4 address",
+ * "Name or service not known").  Literals never reach DNS.
+ */
+int net_resolve(const char *host, uint16_t port, enum net_family_pref pref, struct net_addr *out,
+		const char **why);
+
+/* sockaddr <-> echo_peer. */
+void net_to_peer(const struct sockaddr *sa, struct echo_peer *peer);
+void net_from_peer(const struct echo_peer *peer, struct net_addr *out);
+
+/* "127.0.0.1:10000" / "[::1]:10000" for messages. */
+size_t net_format(char *out, size_t cap, const struct net_addr *addr);
+
+/*
+ * A UDP socket bound to addr, ready to serve: dual-stack when addr is the
+ * IPv6 wildcard, with the request's destination address delivered (PKTINFO)
+ * so replies can leave from it.  Returns the fd or -errno.
+ */
+int net_bind_server(const struct net_addr *addr);
+
+/*
+ * An unbound client socket for addr's family that reports ICMP errors
+ * (port unreachable) on an unconnected socket (IP_RECVERR).  Returns the fd
+ * or -errno.
+ */
+int net_client_socket(const struct net_addr *addr);
+
+/* The locally bound address of fd. */
+int net_local_addr(int fd, struct net_addr *out);
+
+/* Family maximum payload of a bound address (65,507 / 65,527). */
+size_t net_family_max(const struct net_addr *addr);
+
+#endif

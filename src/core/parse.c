@@ -1,0 +1,162 @@
+/*
+ * parse.c: strict, locale-free parsers for command-line values.  No strtol:
+ * it accepts signs, spaces and overflow quietly, and these values reach
+ * sockets.
+ */
+#include "udpecho/parse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Digits only, at least one; -ERANGE past limit. */
+static int parse_u64(const char *s, uint64_t limit, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		if (!is_digit(*s))
+			return -EINVAL;
+		if (v > (limit - (uint64_t)(*s - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_port(const char *s, uint16_t *out)
+{
+	uint64_t v;
+	int rc = parse_u64(s, 65535, &v);
+
+	if (rc == 0)
+		*out = (uint16_t)v;
+	return rc;
+}
+
+int parse_size(const char *s, size_t max, size_t *out)
+{
+	uint64_t v;
+	int rc = parse_u64(s, (uint64_t)max, &v);
+
+	if (rc == 0)
+		*out = (size_t)v;
+	return rc;
+}
+
+struct unit {
+	const char *name;
+	uint64_t us;
+};
+
+static const struct unit units[] = {
+	{"", 1000000}, {"s", 1000000}, {"ms", 1000}, {"us", 1}, {"m", 60000000},
+};
+
+static int unit_scale(const char *suffix, uint64_t *us)
+{
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(suffix, units[i].name) == 0) {
+			*us = units[i].us;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * Fixed point, no floating point: whole and fraction digits are scaled
+ * separately, the fraction rounded to the nearest microsecond.
+ */
+int parse_duration(const char *s, uint64_t *out_us)
+{
+	uint64_t whole = 0, scale, frac_num = 0, frac_den = 1, total;
+	const char *p = s;
+	int digits = 0;
+
+	for (; is_digit(*p); p++, digits++) {
+		if (whole > PARSE_DURATION_MAX_US)
+			return -ERANGE;
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; is_digit(*p); p++, digits++) {
+			if (frac_den < 1000000000ull) { /* digits past 1e-9 s cannot matter */
+				frac_num = frac_num * 10 + (uint64_t)(*p - '0');
+				frac_den *= 10;
+			}
+		}
+	}
+	if (digits == 0 || unit_scale(p, &scale) != 0)
+		return -EINVAL;
+	if (whole > PARSE_DURATION_MAX_US / scale)
+		return -ERANGE;
+	/* frac_num < frac_den <= 1e9 and scale <= 6e7: the product fits in 64 bits. */
+	total = whole * scale + (frac_num * scale + frac_den / 2) / frac_den;
+	if (total == 0 || total > PARSE_DURATION_MAX_US)
+		return -ERANGE;
+	*out_us = total;
+	return 0;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int is_separator(char c)
+{
+	return c == ' ' || c == ':' || c == '-' || c == '\t' || c == '\n';
+}
+
+int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *out_len)
+{
+	size_t n = 0;
+
+	while (*s != '\0') {
+		int hi, lo;
+
+		if (is_separator(*s)) {
+			s++;
+			continue;
+		}
+		hi = hex_value(s[0]);
+		lo = hi < 0 ? -1 : hex_value(s[1]);
+		if (lo < 0)
+			return -EINVAL;
+		if (n == cap)
+			return -ERANGE;
+		out[n++] = (uint8_t)(hi << 4 | lo);
+		s += 2;
+	}
+	*out_len = n;
+	return 0;
+}
+
+size_t parse_format_seconds(char *out, size_t cap, uint64_t us)
+{
+	char frac[8];
+	size_t n;
+
+	/* Six decimals, trailing zeros trimmed, at least one kept: 2.0, 0.25, 0.000001. */
+	snprintf(frac, sizeof(frac), "%06llu", (unsigned long long)(us % 1000000));
+	n = strlen(frac);
+	while (n > 1 && frac[n - 1] == '0')
+		n--;
+	frac[n] = '\0';
+	return (size_t)snprintf(out, cap, "%llu.%s", (unsigned long long)(us / 1000000), frac);
+}

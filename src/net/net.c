@@ -1,0 +1,205 @@
+/*
+ * net.c: resolving, binding and converting addresses.
+ */
+#include "udpecho/net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "udpecho/addr.h"
+
+/* A string made only of digits and dots is meant as an IPv4 literal, never a name. */
+static int looks_v4_literal(const char *host)
+{
+	return host[0] != '\0' && strspn(host, "0123456789.") == strlen(host);
+}
+
+static int lookup(const char *host, uint16_t port, int family, int flags, struct net_addr *out)
+{
+	struct addrinfo hints, *res = NULL;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = flags;
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0)
+		return rc;
+	memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
+	out->len = res->ai_addrlen;
+	if (out->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&out->ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)&out->ss)->sin6_port = htons(port);
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int resolve_literal(const char *host, uint16_t port, enum net_family_pref pref,
+			   struct net_addr *out, const char **why)
+{
+	int v6 = strchr(host, ':') != NULL;
+	int family = v6 ? AF_INET6 : AF_INET;
+
+	if ((v6 && pref == NET_ONLY_V4) || (!v6 && pref == NET_ONLY_V6)) {
+		*why = v6 ? "is an IPv6 address, but IPv4 was asked for"
+			  : "is an IPv4 address, but IPv6 was asked for";
+		return -1;
+	}
+	if (lookup(host, port, family, AI_NUMERICHOST, out) != 0) {
+		*why = v6 ? "not a valid IPv6 address" : "not a valid IPv4 address";
+		return -1;
+	}
+	return 0;
+}
+
+int net_resolve(const char *host, uint16_t port, enum net_family_pref pref, struct net_addr *out,
+		const char **why)
+{
+	int rc;
+
+	if (host[0] == '\0') {
+		*why = "empty address";
+		return -1;
+	}
+	if (strchr(host, ':') != NULL || looks_v4_literal(host))
+		return resolve_literal(host, port, pref, out, why);
+	rc = lookup(host, port, pref == NET_ONLY_V6 ? AF_INET6 : AF_INET, 0, out);
+	/* Like Python asking for AF_INET, but a name with only IPv6 addresses still works. */
+	if (rc != 0 && pref == NET_PREFER_V4)
+		rc = lookup(host, port, AF_INET6, 0, out);
+	if (rc != 0) {
+		*why = gai_strerror(rc);
+		return -1;
+	}
+	return 0;
+}
+
+void net_to_peer(const struct sockaddr *sa, struct echo_peer *peer)
+{
+	memset(peer, 0, sizeof(*peer));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		peer->family = ECHO_FAMILY_IPV4;
+		memcpy(peer->addr, &sin->sin_addr, 4);
+		peer->port = ntohs(sin->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+		peer->family = ECHO_FAMILY_IPV6;
+		memcpy(peer->addr, &sin6->sin6_addr, 16);
+		peer->port = ntohs(sin6->sin6_port);
+		peer->flowinfo = ntohl(sin6->sin6_flowinfo);
+		peer->scope_id = sin6->sin6_scope_id;
+	}
+}
+
+void net_from_peer(const struct echo_peer *peer, struct net_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (peer->family == ECHO_FAMILY_IPV4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, peer->addr, 4);
+		sin->sin_port = htons(peer->port);
+		out->len = sizeof(*sin);
+	} else if (peer->family == ECHO_FAMILY_IPV6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, peer->addr, 16);
+		sin6->sin6_port = htons(peer->port);
+		sin6->sin6_flowinfo = htonl(peer->flowinfo);
+		sin6->sin6_scope_id = peer->scope_id;
+		out->len = sizeof(*sin6);
+	}
+}
+
+size_t net_format(char *out, size_t cap, const struct net_addr *addr)
+{
+	struct echo_peer peer;
+
+	net_to_peer((const struct sockaddr *)&addr->ss, &peer);
+	return addr_format_hostport(out, cap, &peer);
+}
+
+size_t net_family_max(const struct net_addr *addr)
+{
+	return addr->ss.ss_family == AF_INET6 ? ECHO_MAX_PAYLOAD_V6 : ECHO_MAX_PAYLOAD_V4;
+}
+
+static int set_int(int fd, int level, int name, int value)
+{
+	return setsockopt(fd, level, name, &value, sizeof(value)) == 0 ? 0 : -errno;
+}
+
+/* Ask for each request's destination address, to reply from it (wildcard binds). */
+static int enable_pktinfo(int fd, int family)
+{
+	int rc = 0;
+
+	if (family == AF_INET6) {
+		rc = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+		if (rc == 0)
+			rc = set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+	}
+	/* On an IPv6 socket this covers the IPv4 clients of a dual-stack bind. */
+	if (rc == 0)
+		rc = set_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
+	return rc;
+}
+
+int net_bind_server(const struct net_addr *addr)
+{
+	int family = addr->ss.ss_family;
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	/* IPV6_V6ONLY only applies to the wildcard, but setting it 0 is harmless elsewhere. */
+	rc = enable_pktinfo(fd, family);
+	if (rc == 0 && bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int net_client_socket(const struct net_addr *addr)
+{
+	int family = addr->ss.ss_family;
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	/* Without RECVERR, Linux reports ICMP errors only on connected sockets. */
+	if (family == AF_INET6)
+		rc = set_int(fd, IPPROTO_IPV6, IPV6_RECVERR, 1);
+	else
+		rc = set_int(fd, IPPROTO_IP, IP_RECVERR, 1);
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int net_local_addr(int fd, struct net_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->len = sizeof(out->ss);
+	if (getsockname(fd, (struct sockaddr *)&out->ss, &out->len) != 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,119 @@
+/*
+ * options.c: udpecho-server's flags (DESIGN.md, "Command-line contract").
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "udpecho/cli.h"
+#include "udpecho/echo.h"
+#include "udpecho/parse.h"
+
+enum { OPT_BIND, OPT_PORT, OPT_VERBOSE, OPT_MAX_SIZE, OPT_DENY_PORTS, OPT_HELP, OPT_VERSION };
+
+static const struct cli_option options[] = {
+	{"bind", 0, 1, OPT_BIND},
+	{"port", 0, 1, OPT_PORT},
+	{"verbose", 'v', 0, OPT_VERBOSE},
+	{"max-size", 0, 1, OPT_MAX_SIZE},
+	{"deny-ports", 0, 1, OPT_DENY_PORTS},
+	{"help", 'h', 0, OPT_HELP},
+	{"version", 0, 0, OPT_VERSION},
+	{NULL, 0, 0, 0},
+};
+
+const char server_usage[] =
+	"usage: udpecho-server [--bind ADDR] [--port N] [-v|--verbose] [--max-size N]\n"
+	"                      [--deny-ports LIST] [--help] [--version]\n"
+	"\n"
+	"A UDP echo server (RFC 862): every datagram, 0 to 65,507 bytes (IPv4) or\n"
+	"65,527 bytes (IPv6), goes back byte for byte from the address it was sent to.\n"
+	"\n"
+	"  --bind ADDR        address or name to serve on (default localhost; :: is dual-stack)\n"
+	"  --port N           UDP port, 0 for an ephemeral one (default 10000)\n"
+	"  -v, --verbose      print the classic per-datagram transcript\n"
+	"  --max-size N       drop (never truncate) datagrams larger than N bytes\n"
+	"                     (0 to the family maximum; default the family maximum)\n"
+	"  --deny-ports LIST  source ports to drop, e.g. 0,7,13-19 or none\n"
+	"                     (default " POLICY_DEFAULT_DENY_PORTS ": loops with other small services)\n"
+	"  -h, --help         show this help\n"
+	"  --version          show the version\n"
+	"\n"
+	"SIGINT or SIGTERM stops the server and prints a summary of counters.\n"
+	"Exit status: 0 after a signal, 1 on a fatal runtime error, 2 on a usage or setup error.\n";
+
+/* "--port: '70000' is out of range (0-65535)" or "--port: 'x' is not a port number". */
+static int bad_value(char *err, size_t errlen, const char *flag, const char *value, int rc,
+		     const char *range, const char *kind)
+{
+	if (rc == -ERANGE)
+		snprintf(err, errlen, "%s: '%s' is out of range (%s)", flag, value, range);
+	else
+		snprintf(err, errlen, "%s: '%s' is not %s", flag, value, kind);
+	return -1;
+}
+
+static int apply(struct server_opts *opts, int id, const char *value, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	switch (id) {
+	case OPT_BIND:
+		opts->bind = value;
+		break;
+	case OPT_PORT:
+		if ((rc = parse_port(value, &opts->port)) != 0)
+			return bad_value(err, errlen, "--port", value, rc, "0-65535", "a port number");
+		break;
+	case OPT_VERBOSE:
+		opts->verbose = 1;
+		break;
+	case OPT_MAX_SIZE:
+		if ((rc = parse_size(value, ECHO_MAX_PAYLOAD, &opts->policy.max_size)) != 0)
+			return bad_value(err, errlen, "--max-size", value, rc, "0-65527", "a size in bytes");
+		opts->max_size_given = 1;
+		break;
+	case OPT_DENY_PORTS:
+		if ((rc = policy_set_deny_ports(&opts->policy, value)) != 0)
+			return bad_value(err, errlen, "--deny-ports", value, rc, "ports 0-65535",
+					 "a port list like 0,7,13-19 or none");
+		break;
+	case OPT_HELP:
+		opts->action = SERVER_HELP;
+		break;
+	case OPT_VERSION:
+		opts->action = SERVER_VERSION;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int server_parse_args(int argc, char *const *argv, struct server_opts *opts, char *err,
+		      size_t errlen)
+{
+	struct cli_scan scan;
+	const char *value = NULL;
+	int id;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->action = SERVER_RUN;
+	opts->bind = SERVER_DEFAULT_BIND;
+	opts->port = SERVER_DEFAULT_PORT;
+	policy_init(&opts->policy);
+	cli_scan_init(&scan, argc, argv, 1);
+	while ((id = cli_next(&scan, options, &value, err, errlen)) != CLI_END) {
+		if (id == CLI_ERROR)
+			return -1;
+		if (id == CLI_POSITIONAL) {
+			snprintf(err, errlen, "unexpected argument '%s'", value);
+			return -1;
+		}
+		if (apply(opts, id, value, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * options.h: udpecho-server's command line, parsed without side effects.
+ */
+#ifndef UDPECHO_SERVER_OPTIONS_H
+#define UDPECHO_SERVER_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "udpecho/policy.h"
+
+#define SERVER_DEFAULT_BIND "localhost"
+#define SERVER_DEFAULT_PORT 10000
+
+enum server_action { SERVER_RUN, SERVER_HELP, SERVER_VERSION };
+
+struct server_opts {
+	enum server_action action;
+	const char *bind;
+	uint16_t port;
+	int verbose;
+	int max_size_given; /* checked against the bound family once it is known */
+	struct echo_policy policy;
+};
+
+/* Returns 0, or -1 with a one-line reason in err (a usage error: exit 2). */
+int server_parse_args(int argc, char *const *argv, struct server_opts *opts, char *err,
+		      size_t errlen);
+
+extern const char server_usage[];
+
+#endif
