@@ -26,7 +26,7 @@ struct cli_option {
 struct cli_scan {
 	int argc;
 	char *const *argv;
-	int next;         /* index of the next argument */
+	int next;            /* index of the next argument */
 	int only_positional; /* after "--" */
 };
 

@@ -13,13 +13,13 @@
 #include "udpecho/policy.h"
 
 struct serve_counters {
-	uint64_t received;  /* datagrams read from the socket */
-	uint64_t bytes_in;  /* their payload bytes */
-	uint64_t echoed;    /* replies the kernel accepted */
-	uint64_t bytes_out; /* their payload bytes */
+	uint64_t received;                    /* datagrams read from the socket */
+	uint64_t bytes_in;                    /* their payload bytes */
+	uint64_t echoed;                      /* replies the kernel accepted */
+	uint64_t bytes_out;                   /* their payload bytes */
 	uint64_t dropped[ECHO_VERDICT_COUNT]; /* by handle_datagram's reason */
-	uint64_t truncated;   /* larger than the receive buffer: never echoed */
-	uint64_t send_errors; /* replies decided but refused by the kernel */
+	uint64_t truncated;                   /* larger than the receive buffer: never echoed */
+	uint64_t send_errors;                 /* replies decided but refused by the kernel */
 	uint64_t recv_errors; /* receive calls that failed (ICMP reports among them) */
 };
 

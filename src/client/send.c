@@ -82,8 +82,9 @@ static int load_message(const struct send_opts *opts, size_t max, uint8_t *buf, 
 	default:
 		n = strlen(opts->message);
 		if (n > max) {
-			fprintf(stderr, "%s: message is %zu bytes, more than the %zu-byte maximum\n",
-				PROG, n, max);
+			fprintf(stderr,
+				"%s: message is %zu bytes, more than the %zu-byte maximum\n", PROG,
+				n, max);
 			return -1;
 		}
 		memcpy(buf, opts->message, n);
@@ -165,13 +166,15 @@ static int judge(const struct exchange *ex)
 		return 1;
 	}
 	if (ex->reply_len != ex->request_len && diff == common) {
-		fprintf(stderr, "%s: reply is %zu bytes, request was %zu (%s the first %zu match)\n",
-			PROG, ex->reply_len, ex->request_len,
+		fprintf(stderr,
+			"%s: reply is %zu bytes, request was %zu (%s the first %zu match)\n", PROG,
+			ex->reply_len, ex->request_len,
 			ex->reply_len < ex->request_len ? "truncated:" : "longer:", common);
 		return 1;
 	}
 	if (diff < common) {
-		fprintf(stderr, "%s: reply differs from request at byte %zu (sent 0x%02x, got 0x%02x)\n",
+		fprintf(stderr,
+			"%s: reply differs from request at byte %zu (sent 0x%02x, got 0x%02x)\n",
 			PROG, diff, ex->request[diff], ex->reply[diff]);
 		return 1;
 	}

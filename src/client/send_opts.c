@@ -13,12 +13,13 @@ enum { OPT_HOST, OPT_PORT, OPT_TIMEOUT, OPT_HEX, OPT_FILE, OPT_HELP };
 
 static const struct cli_option options[] = {
 	{"host", 0, 1, OPT_HOST}, {"port", 0, 1, OPT_PORT}, {"timeout", 0, 1, OPT_TIMEOUT},
-	{"hex", 0, 1, OPT_HEX},	  {"file", 0, 1, OPT_FILE}, {"help", 'h', 0, OPT_HELP},
+	{"hex", 0, 1, OPT_HEX},   {"file", 0, 1, OPT_FILE}, {"help", 'h', 0, OPT_HELP},
 	{NULL, 0, 0, 0},
 };
 
 const char send_usage[] =
-	"usage: udpecho send [--host H] [--port P] [--timeout DUR] [--hex HEX | --file PATH | MESSAGE]\n"
+	"usage: udpecho send [--host H] [--port P] [--timeout DUR] [--hex HEX | --file PATH | "
+	"MESSAGE]\n"
 	"\n"
 	"Send one datagram to a UDP echo server and check that the echo is exact.\n"
 	"\n"
@@ -32,8 +33,8 @@ const char send_usage[] =
 	"\n"
 	"Exit status: 0 the echo is exact, 1 it is missing or differs, 2 usage error.\n";
 
-static int set_source(struct send_opts *opts, enum send_source source, const char *value,
-		      char *err, size_t errlen)
+static int set_source(struct send_opts *opts, enum send_source source, const char *value, char *err,
+		      size_t errlen)
 {
 	if (opts->source != SEND_CLASSIC) {
 		snprintf(err, errlen, "give one message: MESSAGE, --hex or --file");

@@ -28,7 +28,7 @@ union control {
 
 struct datagram {
 	uint8_t *data;
-	size_t len;   /* real length, even when truncated */
+	size_t len; /* real length, even when truncated */
 	int truncated;
 	struct sockaddr_storage from;
 	socklen_t fromlen;
@@ -92,7 +92,8 @@ static int receive(struct loop *lp, struct datagram *dg)
  */
 static size_t reply_control(const struct datagram *dg, union control *out)
 {
-	struct msghdr in = {.msg_control = (void *)dg->control.buf, .msg_controllen = dg->controllen};
+	struct msghdr in = {.msg_control = (void *)dg->control.buf,
+			    .msg_controllen = dg->controllen};
 	struct cmsghdr *c;
 
 	for (c = CMSG_FIRSTHDR(&in); c != NULL; c = CMSG_NXTHDR(&in, c)) {

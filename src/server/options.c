@@ -37,7 +37,8 @@ const char server_usage[] =
 	"  --max-size N       drop (never truncate) datagrams larger than N bytes\n"
 	"                     (0 to the family maximum; default the family maximum)\n"
 	"  --deny-ports LIST  source ports to drop, e.g. 0,7,13-19 or none\n"
-	"                     (default " POLICY_DEFAULT_DENY_PORTS ": loops with other small services)\n"
+	"                     (default " POLICY_DEFAULT_DENY_PORTS
+	": loops with other small services)\n"
 	"  -h, --help         show this help\n"
 	"  --version          show the version\n"
 	"\n"
@@ -65,14 +66,16 @@ static int apply(struct server_opts *opts, int id, const char *value, char *err,
 		break;
 	case OPT_PORT:
 		if ((rc = parse_port(value, &opts->port)) != 0)
-			return bad_value(err, errlen, "--port", value, rc, "0-65535", "a port number");
+			return bad_value(err, errlen, "--port", value, rc, "0-65535",
+					 "a port number");
 		break;
 	case OPT_VERBOSE:
 		opts->verbose = 1;
 		break;
 	case OPT_MAX_SIZE:
 		if ((rc = parse_size(value, ECHO_MAX_PAYLOAD, &opts->policy.max_size)) != 0)
-			return bad_value(err, errlen, "--max-size", value, rc, "0-65527", "a size in bytes");
+			return bad_value(err, errlen, "--max-size", value, rc, "0-65527",
+					 "a size in bytes");
 		opts->max_size_given = 1;
 		break;
 	case OPT_DENY_PORTS:

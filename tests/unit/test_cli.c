@@ -24,8 +24,8 @@ static const struct cli_option opts[] = {
 
 static void test_scanner_forms(void **state)
 {
-	char *argv[] = {"prog", "--port", "7", "--port=8", "-p9", "-p", "10",
-			"-v",	"pos",	  "--", "-v"};
+	char *argv[] = {"prog", "--port", "7",   "--port=8", "-p9", "-p",
+			"10",   "-v",     "pos", "--",       "-v"};
 	const char *expect[] = {"7", "8", "9", "10"};
 	struct cli_scan scan;
 	const char *value;
@@ -95,7 +95,7 @@ static void test_server_defaults(void **state)
 
 static void test_server_flags(void **state)
 {
-	char *argv[] = {"udpecho-server", "--bind", "::", "--port", "0", "-v",
+	char *argv[] = {"udpecho-server",  "--bind",       "::",  "--port", "0", "-v",
 			"--max-size=1472", "--deny-ports", "none"};
 	struct server_opts o;
 	char err[256];

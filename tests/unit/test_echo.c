@@ -70,7 +70,8 @@ static void test_classic_message_is_echoed(void **state)
 
 	(void)state;
 	policy_init(&policy);
-	assert_int_equal(decide(&policy, &peer, (const uint8_t *)msg, 42, &reply), ECHO_VERDICT_ECHO);
+	assert_int_equal(decide(&policy, &peer, (const uint8_t *)msg, 42, &reply),
+			 ECHO_VERDICT_ECHO);
 	assert_memory_equal(reply.data, msg, 42);
 }
 

@@ -51,8 +51,8 @@ static void test_duration(void **state)
 		const char *text;
 		uint64_t us;
 	} good[] = {
-		{"2", 2000000},	   {"0.25", 250000}, {"250ms", 250000}, {"2s", 2000000},
-		{"1.5s", 1500000}, {".5", 500000},   {"3.", 3000000},	{"10us", 10},
+		{"2", 2000000},    {"0.25", 250000}, {"250ms", 250000},         {"2s", 2000000},
+		{"1.5s", 1500000}, {".5", 500000},   {"3.", 3000000},           {"10us", 10},
 		{"1m", 60000000},  {"0.0000015", 2}, {"86400", 86400000000ull},
 	};
 	static const char *bad[] = {"", "s", ".", "-1", "1h", "1 s", "ms", "2x", "1.2.3", "+1"};
@@ -109,8 +109,8 @@ static void test_format_seconds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_port),	 cmocka_unit_test(test_size),
-		cmocka_unit_test(test_duration), cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_port),           cmocka_unit_test(test_size),
+		cmocka_unit_test(test_duration),       cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_format_seconds),
 	};
 

@@ -62,9 +62,23 @@ static void test_list_with_ranges_replaces_defaults(void **state)
 
 static void test_bad_lists_leave_policy_unchanged(void **state)
 {
-	static const char *bad[] = {"",	     ",",     "7,",	 ",7",	  "7,,8",   "a",
-				    "-",     "5-",    "-5",	 "9-8",	  "65536",  "1-65536",
-				    "7 ,8",  "+7",    "none,7", "7-8-9", "99999999999999999999"};
+	static const char *bad[] = {"",
+				    ",",
+				    "7,",
+				    ",7",
+				    "7,,8",
+				    "a",
+				    "-",
+				    "5-",
+				    "-5",
+				    "9-8",
+				    "65536",
+				    "1-65536",
+				    "7 ,8",
+				    "+7",
+				    "none,7",
+				    "7-8-9",
+				    "99999999999999999999"};
 	struct echo_policy policy, before;
 
 	(void)state;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages udpecho needs to build and test, and only
+# those that are missing.  Run as root.  Downloads nothing but Debian packages.
+set -euo pipefail
+
+packages=(
+	cmake make gcc libc6-dev # the build
+	libcmocka-dev            # unit and integration tests
+	clang-format             # the style check in ci/test.sh
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$pkg")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing ${missing[*]}; run this script as root to install them" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

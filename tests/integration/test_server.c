@@ -1,0 +1,362 @@
+/*
+ * test_server.c: udpecho-server over real loopback sockets, IPv4 and IPv6.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define MAX_V4 65507
+#define MAX_V6 65527
+#define REPLY_WAIT_MS 2000
+#define SILENCE_MS 300 /* how long "no reply" is awaited for a dropped datagram */
+
+static uint8_t request[MAX_V6 + 1];
+static uint8_t reply[MAX_V6 + 2];
+
+static void fill(uint8_t *buf, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)((i * 131 + seed * 17 + (i >> 8)) & 0xff);
+}
+
+/* Sends len patterned bytes to host:port and asserts an exact echo from host:port. */
+static void expect_exact_echo(int fd, const char *host, uint16_t port, size_t len)
+{
+	struct sockaddr_storage to, from;
+	socklen_t tolen = udp_addr(host, port, &to);
+	char want[64], got[64];
+	ssize_t n;
+
+	fill(request, len, (unsigned)len);
+	assert_int_equal(sendto(fd, request, len, 0, (struct sockaddr *)&to, tolen), (ssize_t)len);
+	n = udp_recv(fd, reply, sizeof(reply), &from, REPLY_WAIT_MS);
+	if (n < 0)
+		fail_msg("no echo of %zu bytes from %s port %u", len, host, port);
+	if ((size_t)n != len)
+		fail_msg("echo of %zu bytes came back as %zd bytes", len, n);
+	assert_memory_equal(reply, request, len);
+	udp_format(&to, want, sizeof(want));
+	udp_format(&from, got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+static void expect_silence(int fd, const char *host, uint16_t port, size_t len)
+{
+	struct sockaddr_storage to, from;
+	socklen_t tolen = udp_addr(host, port, &to);
+
+	fill(request, len, 1);
+	assert_int_equal(sendto(fd, request, len, 0, (struct sockaddr *)&to, tolen), (ssize_t)len);
+	assert_true(udp_recv(fd, reply, sizeof(reply), &from, SILENCE_MS) < 0);
+}
+
+static const size_t ladder[] = {0, 1, 4096, 4097, 8192, 8193};
+
+static void exact_sizes(const char *bind, const char *client, size_t family_max)
+{
+	const char *args[] = {"--bind", bind, "--port", "0", NULL};
+	struct server s;
+	int fd;
+
+	assert_int_equal(server_start(&s, args), 0);
+	fd = udp_bound(client, 0);
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++)
+		expect_exact_echo(fd, client, s.port, ladder[i]);
+	expect_exact_echo(fd, client, s.port, family_max);
+	close(fd);
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	proc_cleanup(&s.proc);
+}
+
+static void test_exact_echo_every_size_ipv4(void **state)
+{
+	(void)state;
+	exact_sizes("127.0.0.1", "127.0.0.1", MAX_V4);
+}
+
+static void test_exact_echo_every_size_ipv6(void **state)
+{
+	(void)state;
+	exact_sizes("::1", "::1", MAX_V6);
+}
+
+static void test_exact_echo_every_size_dual_stack(void **state)
+{
+	(void)state;
+	exact_sizes("::", "127.0.0.1", MAX_V4);
+	exact_sizes("::", "::1", MAX_V6);
+}
+
+/* A server bound to a wildcard must answer from the address the request went to. */
+static void reply_source(const char *bind, const char *const *targets, size_t n)
+{
+	const char *args[] = {"--bind", bind, "--port", "0", NULL};
+	struct server s;
+
+	assert_int_equal(server_start(&s, args), 0);
+	for (size_t i = 0; i < n; i++) {
+		int fd = udp_bound(strchr(targets[i], ':') ? "::1" : "127.0.0.1", 0);
+
+		assert_true(fd >= 0);
+		expect_exact_echo(fd, targets[i], s.port, 42);
+		expect_exact_echo(fd, targets[i], s.port, 0);
+		close(fd);
+	}
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	proc_cleanup(&s.proc);
+}
+
+static void test_wildcard_reply_comes_from_request_address_ipv4(void **state)
+{
+	static const char *const targets[] = {"127.0.0.2", "127.0.0.1", "127.1.2.3"};
+
+	(void)state;
+	reply_source("0.0.0.0", targets, 3);
+}
+
+static void test_wildcard_reply_comes_from_request_address_dual_stack(void **state)
+{
+	static const char *const targets[] = {"127.0.0.2", "::1", "127.0.0.1", "127.9.9.9"};
+
+	(void)state;
+	reply_source("::", targets, 4);
+}
+
+static void test_max_size_drops_and_counts(void **state)
+{
+	const char *args[] = {"--bind", "127.0.0.1",  "--port", "0",
+			      "-v",     "--max-size", "100",    NULL};
+	struct server s;
+	char *out;
+	int fd;
+
+	(void)state;
+	assert_int_equal(server_start(&s, args), 0);
+	fd = udp_bound("127.0.0.1", 0);
+	expect_silence(fd, "127.0.0.1", s.port, 101);
+	expect_exact_echo(fd, "127.0.0.1", s.port, 100);
+	expect_silence(fd, "127.0.0.1", s.port, MAX_V4);
+	close(fd);
+	assert_int_equal(server_stop(&s, SIGTERM), 0);
+	out = proc_stdout(&s.proc);
+	assert_non_null(strstr(out, "received 101 bytes from ('127.0.0.1', "));
+	assert_non_null(strstr(out, "dropped: too_big\n"));
+	assert_non_null(strstr(out, "sent 100 bytes back to ('127.0.0.1', "));
+	assert_non_null(strstr(out, "summary: received=3 bytes_in=65708 echoed=1 bytes_out=100 "
+				    "dropped=2 too_big=2 denied_port=0"));
+	free(out);
+	proc_cleanup(&s.proc);
+}
+
+static void test_summary_counts_on_sigterm(void **state)
+{
+	const char *args[] = {"--port", "0", NULL};
+	struct server s;
+	char *out;
+	int fd;
+
+	(void)state;
+	assert_int_equal(server_start(&s, args), 0);
+	fd = udp_bound("127.0.0.1", 0);
+	for (int i = 0; i < 10; i++)
+		expect_exact_echo(fd, "127.0.0.1", s.port, (size_t)i * 10);
+	close(fd);
+	assert_int_equal(server_stop(&s, SIGTERM), 0);
+	out = proc_stdout(&s.proc);
+	/* Without -v: the startup line, then the summary, nothing else. */
+	assert_int_equal(count_lines(out), 2);
+	assert_non_null(strstr(out, "starting up on localhost port "));
+	assert_non_null(strstr(out, "\nsummary: received=10 bytes_in=450 echoed=10 bytes_out=450 "
+				    "dropped=0 too_big=0 denied_port=0 bad_peer=0 truncated=0 "
+				    "send_errors=0 recv_errors=0\n"));
+	free(out);
+	proc_cleanup(&s.proc);
+}
+
+static void test_idle_server_stops_on_sigint(void **state)
+{
+	const char *args[] = {"--port", "0", NULL};
+	struct server s;
+
+	(void)state;
+	assert_int_equal(server_start(&s, args), 0);
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	proc_cleanup(&s.proc);
+}
+
+/* Replies to a client that has gone (ICMP port unreachable) must not hurt the server. */
+static void test_vanished_clients_do_not_stop_the_server(void **state)
+{
+	const char *args[] = {"--port", "0", NULL};
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	struct server s;
+	int fd;
+
+	(void)state;
+	assert_int_equal(server_start(&s, args), 0);
+	tolen = udp_addr("127.0.0.1", s.port, &to);
+	for (int i = 0; i < 50; i++) {
+		fd = udp_bound("127.0.0.1", 0);
+		fill(request, 64, (unsigned)i);
+		assert_int_equal(sendto(fd, request, 64, 0, (struct sockaddr *)&to, tolen), 64);
+		close(fd);
+	}
+	fd = udp_bound("127.0.0.1", 0);
+	expect_exact_echo(fd, "127.0.0.1", s.port, 1000);
+	close(fd);
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	proc_cleanup(&s.proc);
+}
+
+static void test_loop_source_ports_are_dropped(void **state)
+{
+	const char *deny[] = {"--bind", "127.0.0.1", "--port", "0", NULL};
+	const char *allow[] = {"--bind", "127.0.0.1", "--port", "0", "--deny-ports", "none", NULL};
+	struct server s;
+	char *out;
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: binding source port 7 needs root (CI runs as root)\n");
+		skip();
+	}
+	assert_int_equal(server_start(&s, deny), 0);
+	fd = udp_bound("127.0.0.1", 7);
+	assert_true(fd >= 0);
+	expect_silence(fd, "127.0.0.1", s.port, 42);
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	out = proc_stdout(&s.proc);
+	assert_non_null(strstr(out, " denied_port=1 "));
+	free(out);
+	proc_cleanup(&s.proc);
+	assert_int_equal(server_start(&s, allow), 0);
+	expect_exact_echo(fd, "127.0.0.1", s.port, 42);
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	proc_cleanup(&s.proc);
+	close(fd);
+}
+
+/* Runs the server with bad arguments: exit 2, exactly one line on stderr holding want. */
+static void expect_usage_error(const char *const *args, const char *want)
+{
+	const char *argv[HARNESS_MAX_ARGS];
+	struct proc p;
+	char *err, *out;
+	int n = 0;
+
+	argv[n++] = harness_server_bin;
+	while (*args != NULL)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	assert_int_equal(proc_run(&p, argv, HARNESS_WAIT_MS), 2);
+	err = proc_stderr(&p);
+	out = proc_stdout(&p);
+	if (strstr(err, want) == NULL || count_lines(err) != 1)
+		fail_msg("stderr was '%s', wanted one line with '%s'", err, want);
+	assert_string_equal(out, "");
+	free(err);
+	free(out);
+	proc_cleanup(&p);
+}
+
+static void test_bad_arguments_exit_2_with_one_line(void **state)
+{
+	const char *port_range[] = {"--port", "70000", NULL};
+	const char *port_text[] = {"--port", "x", NULL};
+	const char *bad_v4[] = {"--bind", "300.1.2.3", NULL};
+	const char *bad_v6[] = {"--bind", "::zz", NULL};
+	const char *too_big_v4[] = {"--bind", "127.0.0.1", "--max-size", "65508", NULL};
+	const char *too_big[] = {"--max-size", "65528", NULL};
+	const char *unknown[] = {"--frobnicate", NULL};
+	const char *stray[] = {"extra", NULL};
+	const char *missing[] = {"--port", NULL};
+
+	(void)state;
+	expect_usage_error(port_range, "udpecho-server: --port: '70000' is out of range (0-65535)");
+	expect_usage_error(port_text, "udpecho-server: --port: 'x' is not a port number");
+	expect_usage_error(bad_v4, "udpecho-server: --bind '300.1.2.3': not a valid IPv4 address");
+	expect_usage_error(bad_v6, "udpecho-server: --bind '::zz': not a valid IPv6 address");
+	expect_usage_error(too_big_v4, "--max-size 65508 is larger than the IPv4 maximum of 65507");
+	expect_usage_error(too_big, "--max-size: '65528' is out of range (0-65527)");
+	expect_usage_error(unknown, "udpecho-server: unknown option '--frobnicate'");
+	expect_usage_error(stray, "udpecho-server: unexpected argument 'extra'");
+	expect_usage_error(missing, "udpecho-server: option '--port' needs a value");
+}
+
+static void test_address_in_use_exits_2(void **state)
+{
+	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", NULL};
+	struct server s;
+	char port[16], want[96];
+
+	(void)state;
+	assert_int_equal(server_start(&s, args), 0);
+	snprintf(port, sizeof(port), "%u", s.port);
+	snprintf(want, sizeof(want), "udpecho-server: bind 127.0.0.1:%u: Address already in use",
+		 s.port);
+	const char *again[] = {"--bind", "127.0.0.1", "--port", port, NULL};
+
+	expect_usage_error(again, want);
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	proc_cleanup(&s.proc);
+}
+
+static void test_help_and_version(void **state)
+{
+	const char *help[] = {harness_server_bin, "--help", NULL};
+	const char *version[] = {harness_server_bin, "--version", NULL};
+	struct proc p;
+	char *out;
+
+	(void)state;
+	assert_int_equal(proc_run(&p, help, HARNESS_WAIT_MS), 0);
+	out = proc_stdout(&p);
+	assert_non_null(strstr(out, "usage: udpecho-server"));
+	assert_non_null(strstr(out, "--max-size"));
+	free(out);
+	proc_cleanup(&p);
+	assert_int_equal(proc_run(&p, version, HARNESS_WAIT_MS), 0);
+	out = proc_stdout(&p);
+	assert_true(strncmp(out, "udpecho-server ", 15) == 0);
+	free(out);
+	proc_cleanup(&p);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exact_echo_every_size_ipv4),
+		cmocka_unit_test(test_exact_echo_every_size_ipv6),
+		cmocka_unit_test(test_exact_echo_every_size_dual_stack),
+		cmocka_unit_test(test_wildcard_reply_comes_from_request_address_ipv4),
+		cmocka_unit_test(test_wildcard_reply_comes_from_request_address_dual_stack),
+		cmocka_unit_test(test_max_size_drops_and_counts),
+		cmocka_unit_test(test_summary_counts_on_sigterm),
+		cmocka_unit_test(test_idle_server_stops_on_sigint),
+		cmocka_unit_test(test_vanished_clients_do_not_stop_the_server),
+		cmocka_unit_test(test_loop_source_ports_are_dropped),
+		cmocka_unit_test(test_bad_arguments_exit_2_with_one_line),
+		cmocka_unit_test(test_address_in_use_exits_2),
+		cmocka_unit_test(test_help_and_version),
+	};
+
+	if (harness_init(argc, argv) != 0)
+		return 2;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
