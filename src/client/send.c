@@ -127,9 +127,9 @@ static int receive_reply(struct exchange *ex, uint64_t deadline)
 
 static void explain_failure(const struct exchange *ex, int rc, uint64_t timeout_us)
 {
-	char secs[32];
-
 	if (rc == -ETIMEDOUT) {
+		char secs[32];
+
 		parse_format_seconds(secs, sizeof(secs), timeout_us);
 		fprintf(stderr, "%s: no reply from %s within %s s\n", PROG, ex->target_text, secs);
 	} else if (rc == -ECONNREFUSED) {
@@ -155,11 +155,12 @@ static int judge(const struct exchange *ex)
 	struct echo_peer want, got;
 	size_t common = ex->reply_len < ex->request_len ? ex->reply_len : ex->request_len;
 	size_t diff = first_difference(ex->request, ex->reply, common);
-	char from[ADDR_STR_MAX];
 
 	net_to_peer((const struct sockaddr *)&ex->target.ss, &want);
 	net_to_peer((const struct sockaddr *)&ex->from.ss, &got);
 	if (!addr_peer_equal(&want, &got)) {
+		char from[ADDR_STR_MAX];
+
 		addr_format_hostport(from, sizeof(from), &got);
 		fprintf(stderr, "%s: reply came from %s, request went to %s\n", PROG, from,
 			ex->target_text);
@@ -183,8 +184,7 @@ static int judge(const struct exchange *ex)
 
 static int exchange_run(struct exchange *ex, uint64_t timeout_us)
 {
-	size_t shown;
-	int rc, status;
+	int rc;
 
 	repr_bytes(ex->repr, REPR_MAX_LEN(SEND_BUF_SIZE) + 1, ex->request, ex->request_len);
 	printf("sending %s\n", ex->repr);
@@ -198,7 +198,7 @@ static int exchange_run(struct exchange *ex, uint64_t timeout_us)
 	fflush(stdout);
 	rc = receive_reply(ex, now_us() + timeout_us);
 	if (rc == 0) {
-		shown = ex->reply_len < SEND_BUF_SIZE ? ex->reply_len : SEND_BUF_SIZE;
+		size_t shown = ex->reply_len < SEND_BUF_SIZE ? ex->reply_len : SEND_BUF_SIZE;
 		repr_bytes(ex->repr, REPR_MAX_LEN(SEND_BUF_SIZE) + 1, ex->reply, shown);
 		printf("received %s\n", ex->repr);
 	}
@@ -208,8 +208,7 @@ static int exchange_run(struct exchange *ex, uint64_t timeout_us)
 		explain_failure(ex, rc, timeout_us);
 		return 1;
 	}
-	status = judge(ex);
-	return status;
+	return judge(ex);
 }
 
 static int run(const struct send_opts *opts, struct exchange *ex, uint8_t *request)

@@ -48,10 +48,11 @@ static void format_v6(char *tmp, const uint8_t a[16])
 {
 	unsigned words[8];
 	struct zero_run best;
+	const uint8_t *w = a;
 	char *tp = tmp;
 
-	for (int i = 0; i < 8; i++)
-		words[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (int i = 0; i < 8; i++, w += 2)
+		words[i] = (unsigned)w[0] << 8 | w[1];
 	best = longest_zero_run(words);
 	for (int i = 0; i < 8; i++) {
 		if (best.base != -1 && i >= best.base && i < best.base + best.len) {
@@ -64,7 +65,7 @@ static void format_v6(char *tmp, const uint8_t a[16])
 		/* Mapped (::ffff:a.b.c.d) and compatible (::a.b.c.d) addresses end in IPv4 form. */
 		if (i == 6 && best.base == 0 &&
 		    (best.len == 6 || (best.len == 5 && words[5] == 0xffff))) {
-			tp += format_v4(tp, 16, a + 12);
+			format_v4(tp, 16, a + 12);
 			return;
 		}
 		tp += sprintf(tp, "%x", words[i]);

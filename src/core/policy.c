@@ -15,7 +15,7 @@ static void port_set(uint8_t *bitmap, uint16_t port)
 
 int policy_port_denied(const struct echo_policy *policy, uint16_t port)
 {
-	return (policy->deny_ports[port / 8] >> (port % 8)) & 1u;
+	return ((policy->deny_ports[port / 8] >> (port % 8)) & 1u) != 0;
 }
 
 void policy_init(struct echo_policy *policy)

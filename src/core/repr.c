@@ -16,28 +16,31 @@ static char pick_quote(const uint8_t *data, size_t len)
 	return (squote && !dquote) ? '"' : '\'';
 }
 
+/* The letter of \t, \n, \r; 0 for every other byte. */
+static char named_escape(uint8_t c)
+{
+	switch (c) {
+	case '\t':
+		return 't';
+	case '\n':
+		return 'n';
+	case '\r':
+		return 'r';
+	default:
+		return 0;
+	}
+}
+
 /* Writes the escape for one byte into esc (at most 4 chars); returns its length. */
 static size_t escape_byte(uint8_t c, char quote, char esc[4])
 {
 	static const char hex[] = "0123456789abcdef";
+	char name = named_escape(c);
 
-	if (c == (uint8_t)quote || c == '\\') {
+	if (c == (uint8_t)quote || c == '\\' || name != 0) {
 		esc[0] = '\\';
-		esc[1] = (char)c;
+		esc[1] = name != 0 ? name : (char)c;
 		return 2;
-	}
-	switch (c) {
-	case '\t':
-		memcpy(esc, "\\t", 2);
-		return 2;
-	case '\n':
-		memcpy(esc, "\\n", 2);
-		return 2;
-	case '\r':
-		memcpy(esc, "\\r", 2);
-		return 2;
-	default:
-		break;
 	}
 	if (c < 0x20 || c >= 0x7f) {
 		esc[0] = '\\';

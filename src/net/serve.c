@@ -185,7 +185,6 @@ static void serve_one(struct loop *lp, const struct datagram *dg)
 	struct serve_counters *ct = lp->counters;
 	struct echo_peer peer;
 	struct echo_reply reply = {NULL, 0};
-	enum echo_verdict verdict;
 	const char *dropped = NULL;
 	int rc = 0;
 
@@ -198,7 +197,8 @@ static void serve_one(struct loop *lp, const struct datagram *dg)
 		ct->truncated++;
 		dropped = "truncated";
 	} else {
-		verdict = handle_datagram(lp->config->policy, &peer, dg->data, dg->len, &reply);
+		enum echo_verdict verdict =
+			handle_datagram(lp->config->policy, &peer, dg->data, dg->len, &reply);
 		if (verdict != ECHO_VERDICT_ECHO) {
 			ct->dropped[verdict]++;
 			dropped = echo_verdict_name(verdict);
@@ -276,8 +276,10 @@ uint64_t serve_dropped_total(const struct serve_counters *counters)
 	return total;
 }
 
-void serve_format_summary(char *out, size_t cap, const struct serve_counters *ct)
+void serve_format_summary(char *out, size_t cap, const struct serve_counters *counters)
 {
+	const struct serve_counters *ct = counters;
+
 	size_t n = (size_t)snprintf(out, cap,
 				    "summary: received=%" PRIu64 " bytes_in=%" PRIu64
 				    " echoed=%" PRIu64 " bytes_out=%" PRIu64 " dropped=%" PRIu64,

@@ -45,6 +45,10 @@ static int install_signals(sigset_t *waitmask)
 	sigdelset(waitmask, SIGTERM);
 	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
 		return -errno;
+	/* A transcript reader that goes away must not kill the server: writes just fail. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+		return -errno;
 	return 0;
 }
 
@@ -53,7 +57,6 @@ static int open_socket(struct server_opts *opts, struct net_addr *bound)
 {
 	struct net_addr addr;
 	const char *why = NULL;
-	char where[ADDR_STR_MAX];
 	int fd;
 
 	if (net_resolve(opts->bind, opts->port, NET_PREFER_V4, &addr, &why) != 0) {
@@ -67,6 +70,8 @@ static int open_socket(struct server_opts *opts, struct net_addr *bound)
 	}
 	fd = net_bind_server(&addr);
 	if (fd < 0) {
+		char where[ADDR_STR_MAX];
+
 		net_format(where, sizeof(where), &addr);
 		fprintf(stderr, "%s: bind %s: %s\n", PROG, where, strerror(-fd));
 		return -1;

@@ -1,0 +1,167 @@
+/*
+ * test_netns.c: a host with several addresses, made in a private network
+ * namespace (198.18.0.0/15 and fd00::/8 on its loopback).  A wildcard-bound
+ * server must answer from the address each request was sent to; a naive
+ * one answers from whatever the routing table picks.  Needs root.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define REPLY_WAIT_MS 2000
+
+static const char *skip_reason;
+
+static const char setup_cmd[] = "ip link set lo up"
+				" && ip addr add 198.18.0.1/32 dev lo"
+				" && ip addr add 198.18.0.2/32 dev lo"
+				" && ip addr add fd00::1/128 dev lo nodad"
+				" && ip addr add fd00::2/128 dev lo nodad";
+
+/* Moves this process (and every child it starts) into a new network namespace. */
+static int enter_namespace(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		skip_reason = "network namespace tests need root (CI runs as root)";
+		return 0;
+	}
+	if (unshare(CLONE_NEWNET) != 0) {
+		skip_reason = "unshare(CLONE_NEWNET) is not permitted here";
+		return 0;
+	}
+	if (system(setup_cmd) != 0) {
+		fprintf(stderr, "netns: could not configure addresses: %s\n", setup_cmd);
+		return -1;
+	}
+	return 0;
+}
+
+static void skip_unless_namespace(void)
+{
+	if (skip_reason != NULL) {
+		print_message("skipped: %s\n", skip_reason);
+		skip();
+	}
+}
+
+/* Sends from client_addr to target:port; returns where the reply came from. */
+static void exchange(const char *client_addr, const char *target, uint16_t port, char *from_text,
+		     size_t cap)
+{
+	static const char msg[] = "This is the message.  It will be repeated.";
+	struct sockaddr_storage to, from;
+	socklen_t tolen = udp_addr(target, port, &to);
+	char buf[128];
+	int fd = udp_bound(client_addr, 0);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	assert_int_equal(sendto(fd, msg, 42, 0, (struct sockaddr *)&to, tolen), 42);
+	n = udp_recv(fd, buf, sizeof(buf), &from, REPLY_WAIT_MS);
+	close(fd);
+	if (n != 42)
+		fail_msg("no 42-byte echo from %s port %u (got %zd)", target, port, n);
+	assert_memory_equal(buf, msg, 42);
+	udp_format(&from, from_text, cap);
+}
+
+static void expect_reply_from_target(const char *bind, const char *client, const char *target)
+{
+	const char *args[] = {"--bind", bind, "--port", "0", NULL};
+	struct sockaddr_storage want;
+	char want_text[64], got[64];
+	struct server s;
+
+	assert_int_equal(server_start(&s, args), 0);
+	udp_addr(target, s.port, &want);
+	udp_format(&want, want_text, sizeof(want_text));
+	exchange(client, target, s.port, got, sizeof(got));
+	if (strcmp(got, want_text) != 0)
+		fail_msg("reply came from %s, request went to %s", got, want_text);
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	proc_cleanup(&s.proc);
+}
+
+static void test_ipv4_wildcard_answers_from_each_address(void **state)
+{
+	(void)state;
+	skip_unless_namespace();
+	expect_reply_from_target("0.0.0.0", "198.18.0.1", "198.18.0.2");
+	expect_reply_from_target("0.0.0.0", "198.18.0.2", "198.18.0.1");
+}
+
+static void test_ipv6_wildcard_answers_from_each_address(void **state)
+{
+	(void)state;
+	skip_unless_namespace();
+	expect_reply_from_target("::", "fd00::1", "fd00::2");
+	expect_reply_from_target("::", "fd00::2", "fd00::1");
+}
+
+static void test_dual_stack_answers_ipv4_from_each_address(void **state)
+{
+	(void)state;
+	skip_unless_namespace();
+	expect_reply_from_target("::", "198.18.0.1", "198.18.0.2");
+}
+
+/*
+ * The control: an echo that replies with a plain sendto() on a wildcard
+ * socket answers fd00::2's request from another address here, so the tests
+ * above can tell a correct server from a naive one.
+ */
+static void test_naive_wildcard_reply_would_be_caught(void **state)
+{
+	struct sockaddr_storage to, from, srv;
+	socklen_t tolen, fromlen = sizeof(from), srvlen = sizeof(srv);
+	int server = udp_bound("::", 0), client;
+	char buf[16], got[64];
+	uint16_t port;
+
+	(void)state;
+	skip_unless_namespace();
+	assert_true(server >= 0);
+	getsockname(server, (struct sockaddr *)&srv, &srvlen);
+	port = ntohs(((struct sockaddr_in6 *)&srv)->sin6_port);
+	client = udp_bound("fd00::1", 0);
+	tolen = udp_addr("fd00::2", port, &to);
+	assert_int_equal(sendto(client, "x", 1, 0, (struct sockaddr *)&to, tolen), 1);
+	assert_int_equal(udp_recv(server, buf, sizeof(buf), &from, REPLY_WAIT_MS), 1);
+	fromlen = from.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : fromlen;
+	assert_int_equal(sendto(server, buf, 1, 0, (struct sockaddr *)&from, fromlen), 1);
+	assert_int_equal(udp_recv(client, buf, sizeof(buf), &from, REPLY_WAIT_MS), 1);
+	udp_format(&from, got, sizeof(got));
+	if (strncmp(got, "[fd00::2]:", 10) == 0)
+		fail_msg("the naive reply came from %s: this host cannot tell the difference", got);
+	close(server);
+	close(client);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ipv4_wildcard_answers_from_each_address),
+		cmocka_unit_test(test_ipv6_wildcard_answers_from_each_address),
+		cmocka_unit_test(test_dual_stack_answers_ipv4_from_each_address),
+		cmocka_unit_test(test_naive_wildcard_reply_would_be_caught),
+	};
+
+	if (harness_init(argc, argv) != 0)
+		return 2;
+	return cmocka_run_group_tests(tests, enter_namespace, NULL);
+}
