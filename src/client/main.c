@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "send.h"
 #include "udpecho/version.h"
 
@@ -14,6 +15,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  send      send one datagram and check the echo (the classic client)\n"
+	"  check     check any UDP echo server against RFC 862 and name each defect\n"
 	"\n"
 	"Run 'udpecho COMMAND --help' for a command's options.\n"
 	"  -h, --help     show this help\n"
@@ -37,6 +39,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "send") == 0)
 		return send_main(argc, argv, 2);
+	if (strcmp(cmd, "check") == 0)
+		return check_main(argc, argv, 2);
 	fprintf(stderr, "udpecho: unknown command '%s' (try --help)\n", cmd);
 	return 2;
 }

@@ -1,0 +1,317 @@
+/*
+ * check_main.c: `udpecho check`: options, the built-in server for the
+ * self-check, and the report.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "check_run.h"
+#include "udpecho/addr.h"
+#include "udpecho/cli.h"
+#include "udpecho/parse.h"
+#include "udpecho/policy.h"
+#include "udpecho/serve.h"
+
+#define PROG "udpecho"
+
+enum { OPT_FORMAT, OPT_ONLY, OPT_TIMEOUT, OPT_RETRIES, OPT_V4, OPT_V6, OPT_LIST, OPT_HELP };
+
+static const struct cli_option options[] = {
+	{"format", 0, 1, OPT_FORMAT},   {"only", 0, 1, OPT_ONLY},   {"timeout", 0, 1, OPT_TIMEOUT},
+	{"retries", 0, 1, OPT_RETRIES}, {NULL, '4', 0, OPT_V4},     {NULL, '6', 0, OPT_V6},
+	{"list", 0, 0, OPT_LIST},       {"help", 'h', 0, OPT_HELP}, {NULL, 0, 0, 0},
+};
+
+const char check_usage[] =
+	"usage: udpecho check [HOST [PORT]] [--format text|tap|junit|json] [--only IDS]\n"
+	"                     [--timeout DUR] [--retries N] [-4|-6] [--list]\n"
+	"\n"
+	"Check any UDP echo server against RFC 862 and name each defect.  With no HOST,\n"
+	"start the built-in server on an ephemeral loopback port and check that.\n"
+	"\n"
+	"  HOST [PORT]       the server (PORT defaults to 7, the echo service)\n"
+	"  --format F        text (default), tap (TAP 13), junit (JUnit XML), json\n"
+	"  --only IDS        run only these checks: echo.basic,echo.sizes or echo.*\n"
+	"  --timeout DUR     the first wait for a reply; each retry waits twice as long\n"
+	"                    (default 250ms)\n"
+	"  --retries N       tries per request before a missing reply counts (default 3)\n"
+	"  -4, -6            resolve HOST to IPv4 / IPv6 only\n"
+	"  --list            list the checks and exit\n"
+	"\n"
+	"Exit status: 0 every MUST holds, 1 a MUST failed, 2 usage or network error.\n";
+
+static int parse_format(const char *s, enum report_format *out)
+{
+	static const char *const names[] = {"text", "tap", "junit", "json"};
+
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum report_format)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int apply(struct check_opts *o, int id, const char *value, char *err, size_t errlen)
+{
+	char bad[72];
+	size_t n;
+
+	switch (id) {
+	case OPT_FORMAT:
+		if (parse_format(value, &o->format) == 0)
+			return 0;
+		snprintf(err, errlen, "--format: '%s' is not text, tap, junit or json", value);
+		return -1;
+	case OPT_ONLY:
+		if (check_parse_only(value, o->selected, bad, sizeof(bad)) == 0)
+			return 0;
+		snprintf(err, errlen, "--only: '%s' is not a check ID (see --list)", bad);
+		return -1;
+	case OPT_TIMEOUT:
+		if (parse_duration(value, &o->timeout_us) == 0 && o->timeout_us <= 60000000u)
+			return 0;
+		snprintf(err, errlen,
+			 "--timeout: '%s' is not a duration up to 60 s (250ms, 0.5, 2s)", value);
+		return -1;
+	case OPT_RETRIES:
+		if (parse_size(value, CHECK_MAX_TRIES, &n) == 0 && n >= 1) {
+			o->tries = (unsigned)n;
+			return 0;
+		}
+		snprintf(err, errlen, "--retries: '%s' is not a number of tries from 1 to %u",
+			 value, CHECK_MAX_TRIES);
+		return -1;
+	case OPT_V4:
+	case OPT_V6:
+		if (o->family != NET_PREFER_V4) {
+			snprintf(err, errlen, "give -4 or -6, not both");
+			return -1;
+		}
+		o->family = id == OPT_V4 ? NET_ONLY_V4 : NET_ONLY_V6;
+		return 0;
+	case OPT_LIST:
+		o->list = 1;
+		return 0;
+	case OPT_HELP:
+	default:
+		o->help = 1;
+		return 0;
+	}
+}
+
+static int positional(struct check_opts *o, const char *value, char *err, size_t errlen)
+{
+	if (o->host == NULL) {
+		o->host = value;
+		return 0;
+	}
+	if (o->port_given) {
+		snprintf(err, errlen, "unexpected argument '%s'", value);
+		return -1;
+	}
+	if (parse_port(value, &o->port) != 0 || o->port == 0) {
+		snprintf(err, errlen, "PORT: '%s' is not a port number (1-65535)", value);
+		return -1;
+	}
+	o->port_given = 1;
+	return 0;
+}
+
+int check_parse_args(int argc, char *const *argv, int first, struct check_opts *o, char *err,
+		     size_t errlen)
+{
+	struct cli_scan scan;
+	const char *value = NULL;
+	int id;
+
+	memset(o, 0, sizeof(*o));
+	o->port = CHECK_DEFAULT_PORT;
+	o->format = REPORT_TEXT;
+	o->timeout_us = CHECK_DEFAULT_TIMEOUT_US;
+	o->tries = CHECK_DEFAULT_TRIES;
+	o->family = NET_PREFER_V4;
+	memset(o->selected, 1, sizeof(o->selected));
+	cli_scan_init(&scan, argc, argv, first);
+	while ((id = cli_next(&scan, options, &value, err, errlen)) != CLI_END) {
+		if (id == CLI_ERROR)
+			return -1;
+		if (id == CLI_POSITIONAL ? positional(o, value, err, errlen)
+					 : apply(o, id, value, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+static void list_checks(void)
+{
+	for (int id = 0; id < CHECK_COUNT; id++) {
+		const struct check_info *c = check_info((enum check_id)id);
+
+		printf("%-22s %-6s %s\n", c->name, check_level_name(c->level), c->what);
+	}
+}
+
+static volatile sig_atomic_t builtin_stop;
+
+static void on_builtin_stop(int sig)
+{
+	(void)sig;
+	builtin_stop = 1;
+}
+
+/* The child side of the self-check: the same serve loop udpecho-server runs. */
+static void serve_builtin(int fd)
+{
+	static struct echo_policy policy;
+	struct serve_config config = {&policy, NULL};
+	struct serve_counters counters;
+	struct sigaction sa;
+	sigset_t block, waitmask;
+
+	policy_init(&policy);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_builtin_stop;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigaction(SIGTERM, &sa, NULL);
+	memset(&counters, 0, sizeof(counters));
+	_exit(serve_run(fd, &config, &counters, &builtin_stop, &waitmask) == 0 ? 0 : 1);
+}
+
+/* Binds the built-in server on an ephemeral loopback port and forks it. */
+static int start_builtin(enum net_family_pref family, struct net_addr *target, pid_t *pid)
+{
+	const char *why = NULL;
+	int fd;
+
+	if (net_resolve(family == NET_ONLY_V6 ? "::1" : "127.0.0.1", 0, family, target, &why) != 0)
+		return -EINVAL;
+	fd = net_bind_server(target);
+	if (fd < 0)
+		return fd;
+	if (net_local_addr(fd, target) != 0 || (*pid = fork()) < 0) {
+		close(fd);
+		return -errno;
+	}
+	if (*pid == 0)
+		serve_builtin(fd);
+	close(fd);
+	return 0;
+}
+
+static void stop_builtin(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static int resolve_target(const struct check_opts *o, struct net_addr *target, pid_t *builtin)
+{
+	const char *why = NULL;
+	int rc;
+
+	if (o->host == NULL) {
+		rc = start_builtin(o->family, target, builtin);
+		if (rc != 0)
+			fprintf(stderr, "%s: cannot start the built-in server: %s\n", PROG,
+				strerror(-rc));
+		return rc;
+	}
+	if (net_resolve(o->host, o->port, o->family, target, &why) != 0) {
+		fprintf(stderr, "%s: '%s': %s\n", PROG, o->host, why);
+		return -1;
+	}
+	return 0;
+}
+
+static void explain_abort(const struct net_addr *target, const struct check_abort *why)
+{
+	char where[ADDR_STR_MAX];
+
+	net_format(where, sizeof(where), target);
+	if (why->error == -ECONNREFUSED)
+		fprintf(stderr, "%s: nothing listening on %s (ICMP port unreachable)\n", PROG,
+			where);
+	else
+		fprintf(stderr, "%s: %s: %s\n", PROG, where, strerror(-why->error));
+}
+
+static void fill_target(struct report *rep, const struct net_addr *target, int builtin)
+{
+	struct echo_peer peer;
+
+	net_to_peer((const struct sockaddr *)&target->ss, &peer);
+	addr_format_host(rep->host, sizeof(rep->host), &peer);
+	rep->port = peer.port;
+	rep->family = peer.family == ECHO_FAMILY_IPV6 ? "ipv6" : "ipv4";
+	rep->label = builtin ? "built-in server" : NULL;
+}
+
+static int run(const struct check_opts *o)
+{
+	struct check_config cfg;
+	struct check_abort why;
+	struct report *rep;
+	pid_t builtin = 0;
+	int rc, color;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (resolve_target(o, &cfg.target, &builtin) != 0)
+		return 2;
+	cfg.timeout_us = o->timeout_us;
+	cfg.tries = o->tries;
+	memcpy(cfg.selected, o->selected, sizeof(cfg.selected));
+	cfg.progress = isatty(STDERR_FILENO);
+	rep = calloc(1, sizeof(*rep));
+	if (rep == NULL) {
+		stop_builtin(builtin);
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		return 2;
+	}
+	fill_target(rep, &cfg.target, builtin > 0);
+	rc = check_run(&cfg, rep, &why);
+	stop_builtin(builtin);
+	if (rc != 0) {
+		explain_abort(&cfg.target, &why);
+		free(rep);
+		return 2;
+	}
+	color = o->format == REPORT_TEXT && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	report_write(stdout, rep, o->format, color);
+	fflush(stdout);
+	rc = report_must_failed(rep);
+	free(rep);
+	return rc;
+}
+
+int check_main(int argc, char *const *argv, int first)
+{
+	struct check_opts o;
+	char err[256];
+
+	if (check_parse_args(argc, argv, first, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s check: %s (try --help)\n", PROG, err);
+		return 2;
+	}
+	if (o.help) {
+		fputs(check_usage, stdout);
+		return 0;
+	}
+	if (o.list) {
+		list_checks();
+		return 0;
+	}
+	return run(&o);
+}

@@ -1,0 +1,59 @@
+/*
+ * report.h: the results of `udpecho check` and the four ways to print them
+ * (text, TAP 13, JUnit XML, JSON).  Writers only format; they decide nothing.
+ */
+#ifndef UDPECHO_CLIENT_REPORT_H
+#define UDPECHO_CLIENT_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "udpecho/check.h"
+
+#define REPORT_DETAIL_MAX 320
+#define REPORT_EVIDENCE_MAX 2048
+
+struct check_result {
+	const struct check_info *info;
+	enum check_status status;
+	char detail[REPORT_DETAIL_MAX];
+	/* JSON object members without the braces: "\"max_exact\": 4096, \"tried\": [1, 2]". */
+	char evidence[REPORT_EVIDENCE_MAX];
+	uint64_t elapsed_us;
+};
+
+struct report {
+	char host[64]; /* as printed in the target: "127.0.0.1" */
+	uint16_t port;
+	const char *family; /* "ipv4" / "ipv6" */
+	const char *label;  /* "built-in server" or NULL */
+	struct check_result results[CHECK_COUNT];
+	size_t count; /* results[0..count) ran, in order */
+	uint64_t elapsed_us;
+};
+
+enum report_format { REPORT_TEXT, REPORT_TAP, REPORT_JUNIT, REPORT_JSON };
+
+/* Set status and a printf-style detail. */
+void report_set(struct check_result *r, enum check_status status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Evidence members, appended in order. */
+void report_evidence_int(struct check_result *r, const char *key, long long value);
+void report_evidence_num(struct check_result *r, const char *key, double value);
+void report_evidence_str(struct check_result *r, const char *key, const char *value);
+void report_evidence_sizes(struct check_result *r, const char *key, const size_t *values, size_t n);
+
+struct report_counts {
+	unsigned passed, failed, warned, skipped;
+};
+
+struct report_counts report_count(const struct report *rep);
+
+/* 1 when some MUST check failed: the exit status of `check`. */
+int report_must_failed(const struct report *rep);
+
+void report_write(FILE *out, const struct report *rep, enum report_format format, int color);
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * zoo_server.c: deliberately broken UDP echo servers, one defect each, for
+ * testing that `udpecho check` names every defect precisely.  Each defect
+ * is a few obvious lines; each exists in real, widely installed servers.
+ *
+ *   zoo_server [--bind ADDR] [--port N] DEFECT [ARG]
+ *
+ *   plain             the textbook recvfrom/sendto loop: correct on a
+ *                     specific address, wrong reply source on a wildcard
+ *   truncate N        reads into an N-byte buffer (the classic 4096)
+ *   ignore-empty      never answers a 0-byte datagram (`if data:`)
+ *   stream            turns datagrams into a byte stream and back: what
+ *                     queued up from one sender goes back merged
+ *   previous-sender   replies to the previous sender, not the current one
+ *   twice             replies twice
+ *   drop-every-other  drops every other datagram
+ *   flip-at N         flips one bit of byte N in datagrams longer than N
+ *   nul               stops at the first NUL byte (string handling)
+ *   extra N           appends N bytes (CR LF ...) to every reply
+ *   delay MS          answers every datagram MS milliseconds late
+ *   silent            answers nothing
+ *
+ * Prints "zoo DEFECT: starting up on ADDR port N" once bound; SIGTERM or
+ * SIGINT stops it with exit status 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUF 65536
+#define MAX_PENDING 4096
+#define STREAM_PEERS 16
+#define STREAM_MAX_DATAGRAM 65507
+
+static volatile sig_atomic_t stop;
+static uint8_t buf[BUF + 64];
+
+struct pending {
+	long long due_ms;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	size_t len;
+	uint8_t *data;
+};
+
+static struct pending queue[MAX_PENDING];
+static size_t queued;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int bind_socket(const char *host, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, off = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(host, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return -1;
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -1;
+		len = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0)
+		return -1;
+	return fd;
+}
+
+static int bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	return ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+					: ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void reply(int fd, const void *data, size_t len, const struct sockaddr_storage *to,
+		  socklen_t tolen)
+{
+	(void)sendto(fd, data, len, 0, (const struct sockaddr *)to, tolen);
+}
+
+static void delay_reply(const uint8_t *data, size_t len, const struct sockaddr_storage *to,
+			socklen_t tolen, long long delay_ms)
+{
+	struct pending *p;
+
+	if (queued == MAX_PENDING)
+		return;
+	p = &queue[queued++];
+	p->due_ms = now_ms() + delay_ms;
+	p->to = *to;
+	p->tolen = tolen;
+	p->len = len;
+	p->data = malloc(len + 1);
+	if (p->data != NULL)
+		memcpy(p->data, data, len);
+}
+
+static void send_due(int fd)
+{
+	size_t keep = 0;
+	long long now = now_ms();
+
+	for (size_t i = 0; i < queued; i++) {
+		if (queue[i].due_ms <= now) {
+			if (queue[i].data != NULL)
+				reply(fd, queue[i].data, queue[i].len, &queue[i].to,
+				      queue[i].tolen);
+			free(queue[i].data);
+		} else {
+			queue[keep++] = queue[i];
+		}
+	}
+	queued = keep;
+}
+
+struct stream_peer {
+	struct sockaddr_storage addr;
+	socklen_t len;
+	size_t used;
+	uint8_t *data;
+};
+
+/* What queued up, per sender, as one byte stream each, sent back in the largest pieces. */
+static void stream_echo(int fd, const uint8_t *first, size_t first_len,
+			const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	static struct stream_peer peers[STREAM_PEERS];
+	static uint8_t more[BUF];
+	struct sockaddr_storage ss = *from;
+	socklen_t sslen = fromlen;
+	size_t npeers = 0, n = first_len;
+	const uint8_t *data = first;
+
+	usleep(20000); /* let the queue fill, as a stream reader would */
+	for (;;) {
+		size_t p;
+		ssize_t got;
+
+		for (p = 0; p < npeers; p++) {
+			if (peers[p].len == sslen && memcmp(&peers[p].addr, &ss, sslen) == 0)
+				break;
+		}
+		if (p == npeers && npeers < STREAM_PEERS) {
+			peers[npeers].addr = ss;
+			peers[npeers].len = sslen;
+			peers[npeers].used = 0;
+			peers[npeers].data = realloc(peers[npeers].data, 1 << 20);
+			npeers++;
+		}
+		if (p < npeers && peers[p].data != NULL && peers[p].used + n <= (1 << 20)) {
+			memcpy(peers[p].data + peers[p].used, data, n);
+			peers[p].used += n;
+		}
+		sslen = sizeof(ss);
+		got = recvfrom(fd, more, sizeof(more), MSG_DONTWAIT, (struct sockaddr *)&ss,
+			       &sslen);
+		if (got < 0)
+			break;
+		data = more;
+		n = (size_t)got;
+	}
+	for (size_t p = 0; p < npeers; p++) {
+		size_t off = 0;
+
+		do {
+			size_t chunk = peers[p].used - off;
+
+			if (chunk > STREAM_MAX_DATAGRAM)
+				chunk = STREAM_MAX_DATAGRAM;
+			reply(fd, peers[p].data + off, chunk, &peers[p].addr, peers[p].len);
+			off += chunk;
+		} while (off < peers[p].used);
+	}
+}
+
+struct defect {
+	const char *name;
+	long long arg;
+};
+
+static void serve(int fd, const struct defect *d)
+{
+	static struct sockaddr_storage previous;
+	static socklen_t previous_len;
+	unsigned long long count = 0;
+
+	while (!stop) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		struct sockaddr_storage from;
+		socklen_t fromlen = sizeof(from);
+		size_t cap = BUF, len;
+		ssize_t n;
+
+		send_due(fd);
+		if (poll(&pfd, 1, queued > 0 ? 5 : 100) <= 0)
+			continue;
+		if (strcmp(d->name, "truncate") == 0)
+			cap = (size_t)d->arg;
+		n = recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+		if (n < 0)
+			continue;
+		len = (size_t)n;
+		count++;
+		if (strcmp(d->name, "silent") == 0)
+			continue;
+		if (strcmp(d->name, "ignore-empty") == 0 && len == 0)
+			continue;
+		if (strcmp(d->name, "drop-every-other") == 0 && count % 2 == 1)
+			continue;
+		if (strcmp(d->name, "flip-at") == 0 && len > (size_t)d->arg)
+			buf[d->arg] ^= 0x01;
+		if (strcmp(d->name, "nul") == 0)
+			len = strnlen((const char *)buf, len);
+		if (strcmp(d->name, "extra") == 0) {
+			for (long long i = 0; i < d->arg; i++)
+				buf[len++] = i % 2 == 0 ? '\r' : '\n';
+		}
+		if (strcmp(d->name, "stream") == 0) {
+			stream_echo(fd, buf, len, &from, fromlen);
+			continue;
+		}
+		if (strcmp(d->name, "delay") == 0) {
+			delay_reply(buf, len, &from, fromlen, d->arg);
+			continue;
+		}
+		if (strcmp(d->name, "previous-sender") == 0) {
+			struct sockaddr_storage to = previous_len ? previous : from;
+			socklen_t tolen = previous_len ? previous_len : fromlen;
+
+			previous = from;
+			previous_len = fromlen;
+			reply(fd, buf, len, &to, tolen);
+			continue;
+		}
+		reply(fd, buf, len, &from, fromlen);
+		if (strcmp(d->name, "twice") == 0)
+			reply(fd, buf, len, &from, fromlen);
+	}
+}
+
+static int needs_arg(const char *name)
+{
+	return strcmp(name, "truncate") == 0 || strcmp(name, "flip-at") == 0 ||
+	       strcmp(name, "extra") == 0 || strcmp(name, "delay") == 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *host = "127.0.0.1";
+	struct defect d = {NULL, 0};
+	int port = 0, i = 1, fd;
+	struct sigaction sa;
+
+	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+		if (strcmp(argv[i], "--bind") == 0)
+			host = argv[i + 1];
+		else if (strcmp(argv[i], "--port") == 0)
+			port = atoi(argv[i + 1]);
+	}
+	if (i >= argc) {
+		fprintf(stderr, "usage: zoo_server [--bind ADDR] [--port N] DEFECT [ARG]\n");
+		return 2;
+	}
+	d.name = argv[i];
+	if (needs_arg(d.name)) {
+		if (i + 1 >= argc) {
+			fprintf(stderr, "zoo: %s needs a number\n", d.name);
+			return 2;
+		}
+		d.arg = atoll(argv[i + 1]);
+	}
+	fd = bind_socket(host, port);
+	if (fd < 0) {
+		fprintf(stderr, "zoo: cannot bind %s port %d: %s\n", host, port, strerror(errno));
+		return 2;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	printf("zoo %s: starting up on %s port %d\n", d.name, host, bound_port(fd));
+	fflush(stdout);
+	serve(fd, &d);
+	return 0;
+}
