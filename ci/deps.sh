@@ -7,6 +7,7 @@ packages=(
 	cmake make gcc libc6-dev # the build
 	libcmocka-dev            # unit and integration tests
 	clang-format             # the style check in ci/test.sh
+	jq libxml2-utils perl    # check report formats: JSON schema, JUnit XSD, TAP::Parser
 )
 
 missing=()

@@ -141,8 +141,8 @@ size_t check_describe(char *out, size_t cap, const uint8_t *req, size_t req_len,
 				     req_len, rep_len);
 		else
 			n = snprintf(out, cap,
-				     "truncates to %zu bytes (sent %zu, got the first %zu)",
-				     rep_len, req_len, rep_len);
+				     "truncates to %zu byte%s (sent %zu, got the first %zu)",
+				     rep_len, rep_len == 1 ? "" : "s", req_len, rep_len);
 		break;
 	case CHECK_MATCH_EXTENDED:
 		n = snprintf(out, cap, "%zu bytes longer than the %zu sent", rep_len - req_len,

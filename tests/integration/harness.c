@@ -19,6 +19,7 @@
 const char *harness_server_bin;
 const char *harness_client_bin;
 const char *harness_golden_dir;
+const char *harness_zoo_bin;
 
 int harness_init(int argc, char **argv)
 {
@@ -29,6 +30,7 @@ int harness_init(int argc, char **argv)
 	harness_server_bin = argv[1];
 	harness_client_bin = argv[2];
 	harness_golden_dir = argv[3];
+	harness_zoo_bin = argc > 4 ? argv[4] : NULL;
 	/* A test must never die because a child closed a pipe. */
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -169,10 +171,15 @@ static int parse_startup_port(const char *out, uint16_t *port)
 
 int server_start(struct server *s, const char *const *args)
 {
+	return server_start_bin(s, harness_server_bin, args);
+}
+
+int server_start_bin(struct server *s, const char *bin, const char *const *args)
+{
 	const char *argv[HARNESS_MAX_ARGS];
 	int n = 0;
 
-	argv[n++] = harness_server_bin;
+	argv[n++] = bin;
 	while (*args != NULL && n < HARNESS_MAX_ARGS - 1)
 		argv[n++] = *args++;
 	argv[n] = NULL;

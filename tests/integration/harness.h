@@ -17,6 +17,7 @@
 extern const char *harness_server_bin;
 extern const char *harness_client_bin;
 extern const char *harness_golden_dir;
+extern const char *harness_zoo_bin; /* the broken servers, when given */
 
 /* A child process whose stdout and stderr go to files (never a full pipe). */
 struct proc {
@@ -51,6 +52,9 @@ struct server {
 /* Starts udpecho-server with args (NULL-terminated) and waits for its startup line. */
 int server_start(struct server *s, const char *const *args);
 
+/* The same for any server binary that announces "... port N" on its first line. */
+int server_start_bin(struct server *s, const char *bin, const char *const *args);
+
 /* Sends sig, waits, returns the exit status (or -1). Output stays readable until cleanup. */
 int server_stop(struct server *s, int sig);
 
@@ -78,7 +82,7 @@ char *str_replace_all(const char *s, const char *from, const char *to);
 /* Number of lines (newline-terminated) in s. */
 int count_lines(const char *s);
 
-/* Parses argv: SERVER_BIN CLIENT_BIN GOLDEN_DIR. Returns 0 or -1. */
+/* Parses argv: SERVER_BIN CLIENT_BIN GOLDEN_DIR [ZOO_BIN]. Returns 0 or -1. */
 int harness_init(int argc, char **argv);
 
 #endif

@@ -38,7 +38,6 @@
 #define BUF 65536
 #define MAX_PENDING 4096
 #define STREAM_PEERS 16
-#define STREAM_MAX_DATAGRAM 65507
 
 static volatile sig_atomic_t stop;
 static uint8_t buf[BUF + 64];
@@ -153,6 +152,16 @@ static void send_due(int fd)
 	queued = keep;
 }
 
+/* The largest datagram to this peer: IPv4 (also v4-mapped) 65,507, IPv6 65,527. */
+static size_t max_datagram(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return 65527;
+	return 65507;
+}
+
 struct stream_peer {
 	struct sockaddr_storage addr;
 	socklen_t len;
@@ -200,13 +209,13 @@ static void stream_echo(int fd, const uint8_t *first, size_t first_len,
 		n = (size_t)got;
 	}
 	for (size_t p = 0; p < npeers; p++) {
-		size_t off = 0;
+		size_t off = 0, max = max_datagram(&peers[p].addr);
 
 		do {
 			size_t chunk = peers[p].used - off;
 
-			if (chunk > STREAM_MAX_DATAGRAM)
-				chunk = STREAM_MAX_DATAGRAM;
+			if (chunk > max)
+				chunk = max;
 			reply(fd, peers[p].data + off, chunk, &peers[p].addr, peers[p].len);
 			off += chunk;
 		} while (off < peers[p].used);

@@ -1,0 +1,174 @@
+/*
+ * test_report.c: the four report writers of `udpecho check`.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "report.h"
+
+/* Three results: a pass, a failure with evidence and awkward characters, a skip. */
+static void sample(struct report *rep)
+{
+	struct check_result *r;
+
+	memset(rep, 0, sizeof(*rep));
+	strcpy(rep->host, "127.0.0.1");
+	rep->port = 7;
+	rep->family = "ipv4";
+	rep->elapsed_us = 1500000;
+	r = &rep->results[rep->count++];
+	r->info = check_info(CHECK_ECHO_BASIC);
+	report_set(r, CHECK_PASS, "the classic 42-byte message came back exactly");
+	r = &rep->results[rep->count++];
+	r->info = check_info(CHECK_ECHO_SIZES);
+	report_set(r, CHECK_FAIL, "truncates to %d bytes (sent %d, got the first %d)", 4096, 4097,
+		   4096);
+	report_evidence_int(r, "max_exact", 4096);
+	report_evidence_int(r, "truncated_to", 4096);
+	report_evidence_str(r, "note", "a \"quoted\" <tag> & \\ back");
+	{
+		const size_t tried[] = {1, 512, 4096, 4097};
+
+		report_evidence_sizes(r, "tried", tried, 4);
+	}
+	r = &rep->results[rep->count++];
+	r->info = check_info(CHECK_SAFETY_LOOP);
+	report_set(r, CHECK_SKIP, "needs privilege to send from port 7 (run as root)");
+}
+
+static char *render(const struct report *rep, enum report_format format, int color)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	report_write(f, rep, format, color);
+	fclose(f);
+	return buf;
+}
+
+static void test_text_lines(void **state)
+{
+	struct report rep;
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	out = render(&rep, REPORT_TEXT, 0);
+	assert_string_equal(
+		out, "udpecho check: 127.0.0.1 port 7 (ipv4)\n"
+		     "echo.basic PASS MUST: the classic 42-byte message came back exactly\n"
+		     "echo.sizes FAIL MUST: truncates to 4096 bytes (sent 4097, got the "
+		     "first 4096)\n"
+		     "safety.loop SKIP INFO: needs privilege to send from port 7 (run as root)\n"
+		     "summary: 1 passed, 1 failed, 0 warned, 1 skipped in 1.5 s\n");
+	free(out);
+	out = render(&rep, REPORT_TEXT, 1);
+	assert_non_null(strstr(out, "echo.sizes \033[1;31mFAIL\033[0m MUST: truncates"));
+	free(out);
+}
+
+static void test_json_object(void **state)
+{
+	struct report rep;
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	out = render(&rep, REPORT_JSON, 0);
+	assert_non_null(strstr(out, "{\"tool\": \"udpecho\", \"version\": \""));
+	assert_non_null(strstr(out, "\"target\": {\"host\": \"127.0.0.1\", \"port\": 7, "
+				    "\"family\": \"ipv4\"}"));
+	assert_non_null(strstr(out, "{\"id\": \"echo.sizes\", \"level\": \"MUST\", \"status\": "
+				    "\"fail\", \"detail\": \"truncates to 4096 bytes (sent 4097, "
+				    "got the first 4096)\", \"evidence\": {\"max_exact\": 4096, "
+				    "\"truncated_to\": 4096, \"note\": \"a \\\"quoted\\\" <tag> & "
+				    "\\\\ back\", \"tried\": [1, 512, 4096, 4097]}}"));
+	assert_non_null(strstr(out, "\"summary\": {\"passed\": 1, \"failed\": 1, \"warned\": 0, "
+				    "\"skipped\": 1}}\n"));
+	free(out);
+}
+
+static void test_tap(void **state)
+{
+	struct report rep;
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	out = render(&rep, REPORT_TAP, 0);
+	assert_true(strncmp(out, "TAP version 13\n1..3\nok 1 - echo.basic (MUST)\n", 44) == 0);
+	assert_non_null(strstr(out, "\nnot ok 2 - echo.sizes (MUST)\n  ---\n  status: FAIL\n"));
+	assert_non_null(strstr(out, "\nok 3 - safety.loop (INFO) # SKIP needs privilege"));
+	free(out);
+}
+
+static void test_junit_escapes(void **state)
+{
+	struct report rep;
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	out = render(&rep, REPORT_JUNIT, 0);
+	assert_non_null(strstr(out, "<testsuites name=\"udpecho check\" tests=\"3\" failures=\"1\" "
+				    "errors=\"0\" skipped=\"1\""));
+	assert_non_null(strstr(out, "<failure type=\"MUST\" message=\"truncates to 4096 bytes"));
+	/* Evidence is JSON, then escaped for XML. */
+	assert_non_null(strstr(out, "a \\&quot;quoted\\&quot; &lt;tag&gt; &amp; \\\\ back"));
+	assert_null(strstr(out, "<tag>"));
+	free(out);
+}
+
+static void test_counts_and_exit_status(void **state)
+{
+	struct report rep;
+	struct report_counts c;
+
+	(void)state;
+	sample(&rep);
+	c = report_count(&rep);
+	assert_int_equal(c.passed, 1);
+	assert_int_equal(c.failed, 1);
+	assert_int_equal(c.skipped, 1);
+	assert_true(report_must_failed(&rep));
+	rep.results[1].status = CHECK_WARN;
+	assert_false(report_must_failed(&rep));
+	/* A failed check below MUST does not fail the run. */
+	rep.results[1].info = check_info(CHECK_BURST_LOSS);
+	rep.results[1].status = CHECK_FAIL;
+	assert_false(report_must_failed(&rep));
+}
+
+static void test_evidence_is_bounded(void **state)
+{
+	struct check_result r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < 1000; i++)
+		report_evidence_int(&r, "key", i);
+	assert_true(strlen(r.evidence) < sizeof(r.evidence));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_lines),
+		cmocka_unit_test(test_json_object),
+		cmocka_unit_test(test_tap),
+		cmocka_unit_test(test_junit_escapes),
+		cmocka_unit_test(test_counts_and_exit_status),
+		cmocka_unit_test(test_evidence_is_bounded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
