@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -152,6 +153,26 @@ static void test_naive_wildcard_reply_would_be_caught(void **state)
 	close(client);
 }
 
+/* In this namespace nothing routes to 198.19.0.0/16: check must say so at once, exit 2. */
+static void test_check_of_unreachable_target_is_a_quick_error(void **state)
+{
+	const char *argv[] = {harness_client_bin, "check", "198.19.0.1", "7", NULL};
+	struct timespec t0, t1;
+	struct proc p;
+	char *err;
+
+	(void)state;
+	skip_unless_namespace();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(proc_run(&p, argv, HARNESS_WAIT_MS), 2);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	err = proc_stderr(&p);
+	assert_string_equal(err, "udpecho: 198.19.0.1:7: Network is unreachable\n");
+	free(err);
+	proc_cleanup(&p);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +180,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ipv6_wildcard_answers_from_each_address),
 		cmocka_unit_test(test_dual_stack_answers_ipv4_from_each_address),
 		cmocka_unit_test(test_naive_wildcard_reply_would_be_caught),
+		cmocka_unit_test(test_check_of_unreachable_target_is_a_quick_error),
 	};
 
 	if (harness_init(argc, argv) != 0)
