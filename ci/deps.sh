@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
 	cmake make gcc libc6-dev # the build
 	libcmocka-dev            # unit and integration tests
-	clang-format             # the style check in ci/test.sh
+	clang-format clang-tidy cppcheck # static analysis (ci/lint.sh)
+	valgrind                 # ci/valgrind.sh
 	jq libxml2-utils perl    # check report formats: JSON schema, JUnit XSD, TAP::Parser
 )
 

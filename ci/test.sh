@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
-# Every test: style check, then the unit and integration tests in the
-# default build (-Werror) and again under ASan + UBSan.
+# Every test: static analysis (ci/lint.sh), the unit and integration tests
+# in the default build (-Werror) and again under ASan + UBSan, then
+# Valgrind memcheck on the unit tests, the corpora and live traffic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash ci/deps.sh
 
-echo "== clang-format"
-mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find src include tests fuzz -name '*.[ch]')
-clang-format --dry-run -Werror "${sources[@]}"
-echo "formatting ok (${#sources[@]} files)"
+bash ci/lint.sh
 
 for preset in default asan; do
 	echo "== $preset"
@@ -17,4 +15,7 @@ for preset in default asan; do
 	cmake --build --preset "$preset" -j "$(nproc)"
 	ctest --preset "$preset"
 done
+
+echo "== valgrind"
+bash ci/valgrind.sh
 echo "== all tests passed"

@@ -31,10 +31,10 @@ enum check_id {
 };
 
 struct check_info {
-	enum check_id id;
 	const char *name; /* the stable dotted ID: "echo.sizes" */
-	enum check_level level;
 	const char *what; /* one line for --list */
+	enum check_id id;
+	enum check_level level;
 };
 
 /* The catalogue, in the order the checks run. */

@@ -17,13 +17,18 @@
 /* Decimal 0..65535, no sign, no spaces. */
 int parse_port(const char *s, uint16_t *out);
 
+/* The same for s[0..len), which need not be NUL-terminated. */
+int parse_port_span(const char *s, size_t len, uint16_t *out);
+
 /* Decimal 0..max. */
 int parse_size(const char *s, size_t max, size_t *out);
 
 /*
  * A duration in microseconds: seconds with optional decimals ("2", "0.25")
- * or a number with a unit: "us", "ms", "s", "m" ("250ms", "1.5s").
- * Must be > 0 after rounding to microseconds and <= PARSE_DURATION_MAX_US.
+ * or a number with a unit: "us", "ms", "s", "m" ("250ms", "1.5s").  Exact:
+ * rounded half up to the microsecond whatever the number of digits.
+ * -EINVAL for anything malformed, -ERANGE when it rounds to 0 or exceeds
+ * PARSE_DURATION_MAX_US.
  */
 int parse_duration(const char *s, uint64_t *out_us);
 

@@ -220,10 +220,9 @@ static void stop_builtin(pid_t pid)
 static int resolve_target(const struct check_opts *o, struct net_addr *target, pid_t *builtin)
 {
 	const char *why = NULL;
-	int rc;
 
 	if (o->host == NULL) {
-		rc = start_builtin(o->family, target, builtin);
+		int rc = start_builtin(o->family, target, builtin);
 		if (rc != 0)
 			fprintf(stderr, "%s: cannot start the built-in server: %s\n", PROG,
 				strerror(-rc));

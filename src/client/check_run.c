@@ -104,15 +104,14 @@ static uint64_t linger(const struct run *r)
 
 static void add_rtt(struct run *r, uint64_t us)
 {
-	uint64_t dev;
-
 	if (r->rtt_count < RUN_MAX_RTT)
 		r->rtt_us[r->rtt_count++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	if (r->srtt_us == 0) {
 		r->srtt_us = us;
 		r->rttvar_us = us / 2;
 	} else {
-		dev = r->srtt_us > us ? r->srtt_us - us : us - r->srtt_us;
+		uint64_t dev = r->srtt_us > us ? r->srtt_us - us : us - r->srtt_us;
+
 		r->rttvar_us = (3 * r->rttvar_us + dev) / 4;
 		r->srtt_us = (7 * r->srtt_us + us) / 8;
 	}
@@ -896,13 +895,13 @@ static void run_clients_isolation(struct run *r, struct check_result *res)
 				return;
 		}
 	}
-	collect(r, idx, CLIENTS, CLIENTS * CLIENT_ROUNDS, isolation_reply, &st);
+	collect(r, idx, CLIENTS, (size_t)CLIENTS * CLIENT_ROUNDS, isolation_reply, &st);
 	for (unsigned c = 0; c < CLIENTS; c++) {
 		for (unsigned s = 0; s < CLIENT_ROUNDS; s++)
 			replies += st.own[c][s] > 0;
 	}
 	report_evidence_int(res, "clients", CLIENTS);
-	report_evidence_int(res, "requests", CLIENTS * CLIENT_ROUNDS);
+	report_evidence_int(res, "requests", (long long)CLIENTS * CLIENT_ROUNDS);
 	report_evidence_int(res, "own_replies", replies);
 	report_evidence_int(res, "misdelivered", st.crossed);
 	if (st.crossed > 0) {
@@ -1079,7 +1078,6 @@ static int bind_source_port(struct run *r, uint16_t port)
 static size_t probe_loop_ports(struct run *r, const int *idx, size_t n)
 {
 	int fds[LOOP_PORTS];
-	uint64_t deadline;
 
 	for (size_t p = 0; p < n; p++)
 		fds[p] = r->socks[idx[p]].fd;
@@ -1091,7 +1089,8 @@ static size_t probe_loop_ports(struct run *r, const int *idx, size_t n)
 			if (send_to_target(r, fds[p], r->req, CLASSIC_LEN) != 0)
 				return LOOP_PORTS;
 		}
-		deadline = now_us() + r->rto_us * (t + 1 == r->cfg->tries ? 4 : 1);
+		uint64_t deadline = now_us() + r->rto_us * (t + 1 == r->cfg->tries ? 4 : 1);
+
 		while ((which = wait_readable(fds, n, deadline)) >= 0) {
 			if (recv_from_target(r, fds[which]) >= 0)
 				return (size_t)which;

@@ -14,38 +14,48 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Digits only, at least one; -ERANGE past limit. */
-static int parse_u64(const char *s, uint64_t limit, uint64_t *out)
+/* s[0..len): digits only, at least one; -ERANGE past limit. */
+static int parse_u64(const char *s, size_t len, uint64_t limit, uint64_t *out)
 {
 	uint64_t v = 0;
 
-	if (*s == '\0')
+	if (len == 0)
 		return -EINVAL;
-	for (; *s != '\0'; s++) {
-		if (!is_digit(*s))
+	for (size_t i = 0; i < len; i++) {
+		if (!is_digit(s[i]))
 			return -EINVAL;
-		if (v > (limit - (uint64_t)(*s - '0')) / 10)
+	}
+	for (size_t i = 0; i < len; i++) {
+		uint64_t d = (uint64_t)(s[i] - '0');
+
+		/* v * 10 + d <= limit, without wrapping when d > limit. */
+		if (d > limit || v > (limit - d) / 10)
 			return -ERANGE;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + d;
 	}
 	*out = v;
 	return 0;
 }
 
-int parse_port(const char *s, uint16_t *out)
+int parse_port_span(const char *s, size_t len, uint16_t *out)
 {
 	uint64_t v;
-	int rc = parse_u64(s, 65535, &v);
+	int rc = parse_u64(s, len, 65535, &v);
 
 	if (rc == 0)
 		*out = (uint16_t)v;
 	return rc;
 }
 
+int parse_port(const char *s, uint16_t *out)
+{
+	return parse_port_span(s, strlen(s), out);
+}
+
 int parse_size(const char *s, size_t max, size_t *out)
 {
 	uint64_t v;
-	int rc = parse_u64(s, (uint64_t)max, &v);
+	int rc = parse_u64(s, strlen(s), (uint64_t)max, &v);
 
 	if (rc == 0)
 		*out = (size_t)v;
@@ -73,34 +83,48 @@ static int unit_scale(const char *suffix, uint64_t *us)
 }
 
 /*
- * Fixed point, no floating point: whole and fraction digits are scaled
- * separately, the fraction rounded to the nearest microsecond.
+ * Exact decimal arithmetic, no floating point: the fraction's digits are
+ * multiplied by the unit's microseconds as in long multiplication, from the
+ * last digit, keeping only the carry; the first digit of what is left
+ * rounds (half up).  Any number of digits is exact.
  */
+static uint64_t scaled_fraction(const char *frac, size_t n, uint64_t scale)
+{
+	uint64_t carry = 0;
+	int round_up = 0;
+
+	for (size_t i = n; i-- > 0;) {
+		uint64_t v = (uint64_t)(frac[i] - '0') * scale + carry;
+
+		if (i == 0)
+			round_up = v % 10 >= 5;
+		carry = v / 10; /* stays below scale */
+	}
+	return carry + (uint64_t)round_up;
+}
+
 int parse_duration(const char *s, uint64_t *out_us)
 {
-	uint64_t whole = 0, scale, frac_num = 0, frac_den = 1, total;
-	const char *p = s;
-	int digits = 0;
+	const char *digits = "0123456789", *frac = "", *p = s;
+	size_t whole_len = strspn(p, digits), frac_len = 0;
+	uint64_t whole = 0, scale, total;
 
-	for (; is_digit(*p); p++, digits++) {
+	p += whole_len;
+	if (*p == '.') {
+		frac = ++p;
+		frac_len = strspn(p, digits);
+		p += frac_len;
+	}
+	if (whole_len + frac_len == 0 || unit_scale(p, &scale) != 0)
+		return -EINVAL;
+	for (size_t i = 0; i < whole_len; i++) {
 		if (whole > PARSE_DURATION_MAX_US)
 			return -ERANGE;
-		whole = whole * 10 + (uint64_t)(*p - '0');
+		whole = whole * 10 + (uint64_t)(s[i] - '0');
 	}
-	if (*p == '.') {
-		for (p++; is_digit(*p); p++, digits++) {
-			if (frac_den < 1000000000ull) { /* digits past 1e-9 s cannot matter */
-				frac_num = frac_num * 10 + (uint64_t)(*p - '0');
-				frac_den *= 10;
-			}
-		}
-	}
-	if (digits == 0 || unit_scale(p, &scale) != 0)
-		return -EINVAL;
 	if (whole > PARSE_DURATION_MAX_US / scale)
 		return -ERANGE;
-	/* frac_num < frac_den <= 1e9 and scale <= 6e7: the product fits in 64 bits. */
-	total = whole * scale + (frac_num * scale + frac_den / 2) / frac_den;
+	total = whole * scale + scaled_fraction(frac, frac_len, scale);
 	if (total == 0 || total > PARSE_DURATION_MAX_US)
 		return -ERANGE;
 	*out_us = total;

@@ -26,27 +26,20 @@ void policy_init(struct echo_policy *policy)
 	(void)policy_set_deny_ports(policy, POLICY_DEFAULT_DENY_PORTS);
 }
 
-/* One "N" or "N-M" item of a deny list, copied out of the list first. */
-static int parse_range(const char *item, uint16_t *lo, uint16_t *hi)
+/* One "N" or "N-M" item of a deny list: item[0..len). */
+static int parse_range(const char *item, size_t len, uint16_t *lo, uint16_t *hi)
 {
-	char buf[16];
-	const char *dash = strchr(item, '-');
-	size_t n;
+	const char *dash = memchr(item, '-', len);
 	int rc;
 
 	if (dash == NULL) {
-		rc = parse_port(item, lo);
+		rc = parse_port_span(item, len, lo);
 		*hi = *lo;
 		return rc;
 	}
-	n = (size_t)(dash - item);
-	if (n == 0 || n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, item, n);
-	buf[n] = '\0';
-	rc = parse_port(buf, lo);
+	rc = parse_port_span(item, (size_t)(dash - item), lo);
 	if (rc == 0)
-		rc = parse_port(dash + 1, hi);
+		rc = parse_port_span(dash + 1, len - (size_t)(dash - item) - 1, hi);
 	if (rc == 0 && *lo > *hi)
 		rc = -EINVAL;
 	return rc;
@@ -55,7 +48,6 @@ static int parse_range(const char *item, uint16_t *lo, uint16_t *hi)
 int policy_set_deny_ports(struct echo_policy *policy, const char *list)
 {
 	uint8_t bitmap[POLICY_PORT_COUNT / 8];
-	char item[16];
 	const char *p = list;
 
 	memset(bitmap, 0, sizeof(bitmap));
@@ -67,13 +59,8 @@ int policy_set_deny_ports(struct echo_policy *policy, const char *list)
 		const char *comma = strchr(p, ',');
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
 		uint16_t lo, hi;
-		int rc;
+		int rc = parse_range(p, n, &lo, &hi);
 
-		if (n == 0 || n >= sizeof(item))
-			return -EINVAL;
-		memcpy(item, p, n);
-		item[n] = '\0';
-		rc = parse_range(item, &lo, &hi);
 		if (rc != 0)
 			return rc;
 		for (uint32_t port = lo; port <= hi; port++)

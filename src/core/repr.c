@@ -39,7 +39,7 @@ static size_t escape_byte(uint8_t c, char quote, char esc[4])
 
 	if (c == (uint8_t)quote || c == '\\' || name != 0) {
 		esc[0] = '\\';
-		esc[1] = name != 0 ? name : (char)c;
+		esc[1] = (char)(name != 0 ? (uint8_t)name : c);
 		return 2;
 	}
 	if (c < 0x20 || c >= 0x7f) {

@@ -161,9 +161,13 @@ static int parse_startup_port(const char *out, uint16_t *port)
 {
 	const char *nl = strchr(out, '\n');
 	const char *at = strstr(out, " port ");
-	unsigned v;
+	char *end;
+	unsigned long v;
 
-	if (nl == NULL || at == NULL || at > nl || sscanf(at, " port %u", &v) != 1 || v > 65535)
+	if (nl == NULL || at == NULL || at > nl)
+		return -1;
+	v = strtoul(at + 6, &end, 10);
+	if (end == at + 6 || *end != '\n' || v > 65535)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;
@@ -258,6 +262,19 @@ ssize_t udp_recv(int fd, void *buf, size_t cap, struct sockaddr_storage *from, i
 	return recvfrom(fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT, (struct sockaddr *)from, &fromlen);
 }
 
+uint16_t udp_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
 void udp_format(const struct sockaddr_storage *ss, char *out, size_t cap)
 {
 	char host[INET6_ADDRSTRLEN];
@@ -291,13 +308,11 @@ char *str_replace_all(const char *s, const char *from, const char *to)
 
 		if (hit == NULL)
 			break;
-		memcpy(w, p, (size_t)(hit - p));
-		w += hit - p;
-		memcpy(w, to, tlen);
-		w += tlen;
+		w = mempcpy(w, p, (size_t)(hit - p));
+		w = mempcpy(w, to, tlen);
 		p = hit + flen;
 	}
-	strcpy(w, p);
+	memcpy(w, p, strlen(p) + 1);
 	return out;
 }
 

@@ -70,6 +70,9 @@ socklen_t udp_addr(const char *host, uint16_t port, struct sockaddr_storage *ss)
  */
 ssize_t udp_recv(int fd, void *buf, size_t cap, struct sockaddr_storage *from, int timeout_ms);
 
+/* The local port fd is bound to (IPv4 or IPv6); 0 if it cannot be read. */
+uint16_t udp_local_port(int fd);
+
 /* "127.0.0.1:7" / "[::1]:7" of a sockaddr. */
 void udp_format(const struct sockaddr_storage *ss, char *out, size_t cap);
 

@@ -216,14 +216,11 @@ static void test_send_hex_binary_datagram(void **state)
 static void test_no_reply_exits_1(void **state)
 {
 	int fd = udp_bound("127.0.0.1", 0);
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 	char port[16], want[128];
 	struct proc c;
 
 	(void)state;
-	getsockname(fd, (struct sockaddr *)&ss, &len);
-	snprintf(port, sizeof(port), "%u", ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	snprintf(port, sizeof(port), "%u", udp_local_port(fd));
 	const char *args[] = {"--host", "127.0.0.1", "--port", port, "--timeout", "0.3", NULL};
 
 	assert_int_equal(run_send(&c, args), 1);
@@ -236,12 +233,10 @@ static void test_no_reply_exits_1(void **state)
 static uint16_t free_port(const char *host)
 {
 	int fd = udp_bound(host, 0);
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	uint16_t port = udp_local_port(fd);
 
-	getsockname(fd, (struct sockaddr *)&ss, &len);
 	close(fd);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return port;
 }
 
 static void test_nothing_listening_exits_1(void **state)
@@ -276,15 +271,13 @@ static char *broken_exchange(enum fault fault, const char *message, const char *
 {
 	static uint8_t buf[MAX_V4 + 1];
 	int fd = udp_bound("127.0.0.1", 0), other = udp_bound("127.0.0.1", 0);
-	struct sockaddr_storage ss, from;
-	socklen_t len = sizeof(ss);
+	struct sockaddr_storage from;
 	char port[16];
 	struct proc c;
 	ssize_t n;
 	char *err;
 
-	getsockname(fd, (struct sockaddr *)&ss, &len);
-	snprintf(port, sizeof(port), "%u", ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	snprintf(port, sizeof(port), "%u", udp_local_port(fd));
 	const char *args[] = {"--port", port, hex != NULL ? "--hex" : message, hex, NULL};
 
 	spawn_send(&c, args);
@@ -302,10 +295,7 @@ static char *broken_exchange(enum fault fault, const char *message, const char *
 	if (fault == FAULT_OTHER_SOURCE) {
 		char want[128], got_port[16];
 
-		len = sizeof(ss);
-		getsockname(other, (struct sockaddr *)&ss, &len);
-		snprintf(got_port, sizeof(got_port), "%u",
-			 ntohs(((struct sockaddr_in *)&ss)->sin_port));
+		snprintf(got_port, sizeof(got_port), "%u", udp_local_port(other));
 		snprintf(want, sizeof(want),
 			 "udpecho: reply came from 127.0.0.1:%s, request went to 127.0.0.1:%s\n",
 			 got_port, port);
@@ -327,9 +317,8 @@ static void test_wrong_echoes_are_named(void **state)
 	assert_string_equal(err, "udpecho: reply differs from request at byte 17 "
 				 "(sent 0x67, got 0x47)\n");
 	free(err);
-	for (size_t i = 0; i < 4097; i++)
-		memcpy(hex + 2 * i, "ab", 2);
-	hex[4097 * 2] = '\0';
+	memset(hex, 'a', sizeof(hex) - 1);
+	hex[sizeof(hex) - 1] = '\0';
 	err = broken_exchange(FAULT_TRUNCATE_4096, NULL, hex);
 	assert_string_equal(err, "udpecho: reply is 4096 bytes, request was 4097 "
 				 "(truncated: the first 4096 match)\n");

@@ -29,7 +29,7 @@ static uint8_t reply[MAX_V6 + 2];
 static void fill(uint8_t *buf, size_t len, unsigned seed)
 {
 	for (size_t i = 0; i < len; i++)
-		buf[i] = (uint8_t)((i * 131 + seed * 17 + (i >> 8)) & 0xff);
+		buf[i] = (uint8_t)((i * 131 + (size_t)seed * 17 + (i >> 8)) & 0xff);
 }
 
 /* Sends len patterned bytes to host:port and asserts an exact echo from host:port. */

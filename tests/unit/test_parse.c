@@ -43,6 +43,9 @@ static void test_size(void **state)
 	assert_int_equal(v, 0);
 	assert_int_equal(parse_size("-1", 65507, &v), -EINVAL);
 	assert_int_equal(parse_size("18446744073709551616", SIZE_MAX, &v), -ERANGE);
+	/* Found by fuzz_parse: a digit larger than the limit must not wrap the bound. */
+	assert_int_equal(parse_size("5", 1, &v), -ERANGE);
+	assert_int_equal(parse_size("1", 1, &v), 0);
 }
 
 static void test_duration(void **state)
@@ -51,9 +54,20 @@ static void test_duration(void **state)
 		const char *text;
 		uint64_t us;
 	} good[] = {
-		{"2", 2000000},    {"0.25", 250000}, {"250ms", 250000},         {"2s", 2000000},
-		{"1.5s", 1500000}, {".5", 500000},   {"3.", 3000000},           {"10us", 10},
-		{"1m", 60000000},  {"0.0000015", 2}, {"86400", 86400000000ull},
+		{"2", 2000000},
+		{"0.25", 250000},
+		{"250ms", 250000},
+		{"2s", 2000000},
+		{"1.5s", 1500000},
+		{".5", 500000},
+		{"3.", 3000000},
+		{"10us", 10},
+		{"1m", 60000000},
+		{"0.0000015", 2},
+		{"86400", 86400000000ull},
+		/* Found by fuzz_parse: exact however many digits (0.5000000000004 us). */
+		{"0.0000000083333333334m", 1},
+		{"0.0000005", 1},
 	};
 	static const char *bad[] = {"", "s", ".", "-1", "1h", "1 s", "ms", "2x", "1.2.3", "+1"};
 	uint64_t us;
@@ -67,6 +81,7 @@ static void test_duration(void **state)
 		assert_int_equal(parse_duration(bad[i], &us), -EINVAL);
 	assert_int_equal(parse_duration("0", &us), -ERANGE);
 	assert_int_equal(parse_duration("0.0000001", &us), -ERANGE);
+	assert_int_equal(parse_duration("0.00000049999999999999", &us), -ERANGE); /* rounds to 0 */
 	assert_int_equal(parse_duration("86401", &us), -ERANGE);
 	assert_int_equal(parse_duration("99999999999999999999999", &us), -ERANGE);
 }

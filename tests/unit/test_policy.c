@@ -60,6 +60,20 @@ static void test_list_with_ranges_replaces_defaults(void **state)
 	assert_true(policy_port_denied(&policy, 65535));
 }
 
+/* Found by fuzz_policy: an item of any length that is a port is a port. */
+static void test_long_items_with_leading_zeros(void **state)
+{
+	struct echo_policy policy;
+
+	(void)state;
+	policy_init(&policy);
+	assert_int_equal(
+		policy_set_deny_ports(&policy, "0000000000000007,00000000019-000000000020"), 0);
+	assert_int_equal(denied_count(&policy), 3);
+	assert_true(policy_port_denied(&policy, 7));
+	assert_true(policy_port_denied(&policy, 20));
+}
+
 static void test_bad_lists_leave_policy_unchanged(void **state)
 {
 	static const char *bad[] = {"",
@@ -100,6 +114,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_none_empties_the_list),
 		cmocka_unit_test(test_list_with_ranges_replaces_defaults),
+		cmocka_unit_test(test_long_items_with_leading_zeros),
 		cmocka_unit_test(test_bad_lists_leave_policy_unchanged),
 	};
 

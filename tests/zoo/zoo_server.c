@@ -106,7 +106,9 @@ static int bound_port(int fd)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	getsockname(fd, (struct sockaddr *)&ss, &len);
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
 	return ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
 					: ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
@@ -304,7 +306,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--bind") == 0)
 			host = argv[i + 1];
 		else if (strcmp(argv[i], "--port") == 0)
-			port = atoi(argv[i + 1]);
+			port = (int)strtol(argv[i + 1], NULL, 10);
 	}
 	if (i >= argc) {
 		fprintf(stderr, "usage: zoo_server [--bind ADDR] [--port N] DEFECT [ARG]\n");
@@ -316,7 +318,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "zoo: %s needs a number\n", d.name);
 			return 2;
 		}
-		d.arg = atoll(argv[i + 1]);
+		d.arg = strtoll(argv[i + 1], NULL, 10);
 	}
 	fd = bind_socket(host, port);
 	if (fd < 0) {
