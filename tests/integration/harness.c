@@ -20,6 +20,7 @@ const char *harness_server_bin;
 const char *harness_client_bin;
 const char *harness_golden_dir;
 const char *harness_zoo_bin;
+const char *harness_relay_bin;
 
 int harness_init(int argc, char **argv)
 {
@@ -31,6 +32,7 @@ int harness_init(int argc, char **argv)
 	harness_client_bin = argv[2];
 	harness_golden_dir = argv[3];
 	harness_zoo_bin = argc > 4 ? argv[4] : NULL;
+	harness_relay_bin = argc > 5 ? argv[5] : NULL;
 	/* A test must never die because a child closed a pipe. */
 	signal(SIGPIPE, SIG_IGN);
 	return 0;

@@ -17,7 +17,8 @@
 extern const char *harness_server_bin;
 extern const char *harness_client_bin;
 extern const char *harness_golden_dir;
-extern const char *harness_zoo_bin; /* the broken servers, when given */
+extern const char *harness_zoo_bin;   /* the broken servers, when given */
+extern const char *harness_relay_bin; /* the impairing relay, when given */
 
 /* A child process whose stdout and stderr go to files (never a full pipe). */
 struct proc {
@@ -85,7 +86,7 @@ char *str_replace_all(const char *s, const char *from, const char *to);
 /* Number of lines (newline-terminated) in s. */
 int count_lines(const char *s);
 
-/* Parses argv: SERVER_BIN CLIENT_BIN GOLDEN_DIR [ZOO_BIN]. Returns 0 or -1. */
+/* Parses argv: SERVER_BIN CLIENT_BIN GOLDEN_DIR [ZOO_BIN [RELAY_BIN]]. Returns 0 or -1. */
 int harness_init(int argc, char **argv);
 
 #endif

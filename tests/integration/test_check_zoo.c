@@ -346,6 +346,59 @@ static void test_plain_server_on_specific_address_passes(void **state)
 	zoo(&v4, 1, &v6);
 }
 
+/*
+ * Impairments between check and a correct server: loss and duplication must
+ * be reported as such, reordering and delay not at all, never wrong bytes.
+ */
+struct relay_case {
+	const char *rule, *arg, *fails, *warns, *evidence;
+};
+
+static void run_relay_case(const struct relay_case *c)
+{
+	const char *server_args[] = {"--bind", "127.0.0.1", "--port", "0", NULL};
+	char port[16];
+	struct server s, relay;
+	struct verdicts v;
+
+	assert_non_null(harness_relay_bin);
+	assert_int_equal(server_start(&s, server_args), 0);
+	snprintf(port, sizeof(port), "%u", s.port);
+	const char *relay_args[] = {"--target-port", port, c->rule, c->arg, NULL};
+
+	assert_int_equal(server_start_bin(&relay, harness_relay_bin, relay_args), 0);
+	run_check(&v, "127.0.0.1", relay.port, ZOO_CHECKS);
+	kill(relay.proc.pid, SIGTERM);
+	proc_wait(&relay.proc, HARNESS_WAIT_MS);
+	proc_cleanup(&relay.proc);
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	proc_cleanup(&s.proc);
+	expect_ids(v.fail, v.nfail, c->fails, "failing", v.json);
+	expect_ids(v.warn, v.nwarn, c->warns, "warning", v.json);
+	if (c->evidence != NULL && strstr(v.json, c->evidence) == NULL)
+		fail_msg("no '%s' in\n%s", c->evidence, v.json);
+	if (strstr(v.json, "\"failure\": \"bytes\"") != NULL ||
+	    strstr(v.json, "\"failure\": \"size\"") != NULL)
+		fail_msg("an impairment was reported as wrong bytes or size:\n%s", v.json);
+	free(v.json);
+}
+
+static void test_impairments_are_named_as_such(void **state)
+{
+	static const struct relay_case cases[] = {
+		{"--drop", "5", "", "burst.loss", "% loss, window 32"},
+		{"--dup", "3", "reply.once,safety.amplification", "", "\"failure\": \"duplicate\""},
+		{"--reorder", "3", "", "", NULL},
+		{"--delay", "30", "", "", "\"p50_ms\": "},
+	};
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			run_relay_case(&cases[i]);
+	}
+}
+
 static int run_client(const char *const *args, struct proc *p)
 {
 	const char *argv[HARNESS_MAX_ARGS];
@@ -505,6 +558,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_server_adding_bytes),
 		cmocka_unit_test(test_late_replies_are_not_mistaken_for_answers),
 		cmocka_unit_test(test_silent_server_within_30_seconds),
+		cmocka_unit_test(test_impairments_are_named_as_such),
 		cmocka_unit_test(test_safety_loop),
 		cmocka_unit_test(test_nothing_listening_is_a_quick_error),
 		cmocka_unit_test(test_bad_arguments),
