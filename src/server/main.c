@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "privilege.h"
 #include "udpecho/addr.h"
 #include "udpecho/net.h"
 #include "udpecho/serve.h"
@@ -98,6 +99,12 @@ static int serve(struct server_opts *opts)
 	fd = open_socket(opts, &bound);
 	if (fd < 0)
 		return 2;
+	/* Bound (port 7 needs root); now give root up before touching any datagram. */
+	if (opts->user != NULL && privilege_drop(opts->user, summary, sizeof(summary)) != 0) {
+		fprintf(stderr, "%s: %s\n", PROG, summary);
+		close(fd);
+		return 2;
+	}
 	net_to_peer((const struct sockaddr *)&bound.ss, &local);
 	printf("starting up on %s port %u\n", opts->bind, local.port);
 	fflush(stdout);

@@ -11,7 +11,16 @@
 #include "udpecho/echo.h"
 #include "udpecho/parse.h"
 
-enum { OPT_BIND, OPT_PORT, OPT_VERBOSE, OPT_MAX_SIZE, OPT_DENY_PORTS, OPT_HELP, OPT_VERSION };
+enum {
+	OPT_BIND,
+	OPT_PORT,
+	OPT_VERBOSE,
+	OPT_MAX_SIZE,
+	OPT_DENY_PORTS,
+	OPT_USER,
+	OPT_HELP,
+	OPT_VERSION
+};
 
 static const struct cli_option options[] = {
 	{"bind", 0, 1, OPT_BIND},
@@ -19,6 +28,7 @@ static const struct cli_option options[] = {
 	{"verbose", 'v', 0, OPT_VERBOSE},
 	{"max-size", 0, 1, OPT_MAX_SIZE},
 	{"deny-ports", 0, 1, OPT_DENY_PORTS},
+	{"user", 0, 1, OPT_USER},
 	{"help", 'h', 0, OPT_HELP},
 	{"version", 0, 0, OPT_VERSION},
 	{NULL, 0, 0, 0},
@@ -26,7 +36,7 @@ static const struct cli_option options[] = {
 
 const char server_usage[] =
 	"usage: udpecho-server [--bind ADDR] [--port N] [-v|--verbose] [--max-size N]\n"
-	"                      [--deny-ports LIST] [--help] [--version]\n"
+	"                      [--deny-ports LIST] [--user NAME] [--help] [--version]\n"
 	"\n"
 	"A UDP echo server (RFC 862): every datagram, 0 to 65,507 bytes (IPv4) or\n"
 	"65,527 bytes (IPv6), goes back byte for byte from the address it was sent to.\n"
@@ -39,6 +49,8 @@ const char server_usage[] =
 	"  --deny-ports LIST  source ports to drop, e.g. 0,7,13-19 or none\n"
 	"                     (default " POLICY_DEFAULT_DENY_PORTS
 	": loops with other small services)\n"
+	"  --user NAME        once bound, drop to this user and its group; refuse to\n"
+	"                     run if that fails (bind port 7 as root, then serve as NAME)\n"
 	"  -h, --help         show this help\n"
 	"  --version          show the version\n"
 	"\n"
@@ -82,6 +94,13 @@ static int apply(struct server_opts *opts, int id, const char *value, char *err,
 		if ((rc = policy_set_deny_ports(&opts->policy, value)) != 0)
 			return bad_value(err, errlen, "--deny-ports", value, rc, "ports 0-65535",
 					 "a port list like 0,7,13-19 or none");
+		break;
+	case OPT_USER:
+		if (value[0] == '\0') {
+			snprintf(err, errlen, "--user: needs a user name");
+			return -1;
+		}
+		opts->user = value;
 		break;
 	case OPT_HELP:
 		opts->action = SERVER_HELP;

@@ -20,6 +20,7 @@ struct server_opts {
 	uint16_t port;
 	int verbose;
 	int max_size_given; /* checked against the bound family once it is known */
+	const char *user;   /* --user: drop to this user once bound, or NULL */
 	struct echo_policy policy;
 };
 

@@ -252,6 +252,47 @@ static void test_loop_source_ports_are_dropped(void **state)
 	close(fd);
 }
 
+/* The Uid: line of /proc/PID/status: real, effective, saved, filesystem. */
+static void read_ids(pid_t pid, const char *field, char *out, size_t cap)
+{
+	char path[64], *status, *line;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	status = read_file(path, NULL);
+	assert_non_null(status);
+	line = strstr(status, field);
+	assert_non_null(line);
+	snprintf(out, cap, "%.*s", (int)strcspn(line, "\n"), line);
+	free(status);
+}
+
+static void test_user_drops_root_after_binding(void **state)
+{
+	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", "--user", "nobody", NULL};
+	char uid[64], gid[64], groups[64];
+	struct server s;
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: dropping privileges needs root (CI runs as root)\n");
+		skip();
+		return;
+	}
+	assert_int_equal(server_start(&s, args), 0);
+	read_ids(s.proc.pid, "Uid:", uid, sizeof(uid));
+	read_ids(s.proc.pid, "Gid:", gid, sizeof(gid));
+	read_ids(s.proc.pid, "Groups:", groups, sizeof(groups));
+	assert_string_equal(uid, "Uid:\t65534\t65534\t65534\t65534");
+	assert_string_equal(gid, "Gid:\t65534\t65534\t65534\t65534");
+	assert_string_equal(groups, "Groups:\t65534 ");
+	fd = udp_bound("127.0.0.1", 0);
+	expect_exact_echo(fd, "127.0.0.1", s.port, MAX_V4);
+	close(fd);
+	assert_int_equal(server_stop(&s, SIGTERM), 0);
+	proc_cleanup(&s.proc);
+}
+
 /* Runs the server with bad arguments: exit 2, exactly one line on stderr holding want. */
 static void expect_usage_error(const char *const *args, const char *want)
 {
@@ -286,6 +327,7 @@ static void test_bad_arguments_exit_2_with_one_line(void **state)
 	const char *unknown[] = {"--frobnicate", NULL};
 	const char *stray[] = {"extra", NULL};
 	const char *missing[] = {"--port", NULL};
+	const char *user[] = {"--port", "0", "--user", "no-such-user-here", NULL};
 
 	(void)state;
 	expect_usage_error(port_range, "udpecho-server: --port: '70000' is out of range (0-65535)");
@@ -297,6 +339,7 @@ static void test_bad_arguments_exit_2_with_one_line(void **state)
 	expect_usage_error(unknown, "udpecho-server: unknown option '--frobnicate'");
 	expect_usage_error(stray, "udpecho-server: unexpected argument 'extra'");
 	expect_usage_error(missing, "udpecho-server: option '--port' needs a value");
+	expect_usage_error(user, "udpecho-server: --user no-such-user-here: no such user");
 }
 
 static void test_address_in_use_exits_2(void **state)
@@ -351,6 +394,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_idle_server_stops_on_sigint),
 		cmocka_unit_test(test_vanished_clients_do_not_stop_the_server),
 		cmocka_unit_test(test_loop_source_ports_are_dropped),
+		cmocka_unit_test(test_user_drops_root_after_binding),
 		cmocka_unit_test(test_bad_arguments_exit_2_with_one_line),
 		cmocka_unit_test(test_address_in_use_exits_2),
 		cmocka_unit_test(test_help_and_version),
