@@ -9,6 +9,10 @@ packages=(
 	clang-format clang-tidy cppcheck # static analysis (ci/lint.sh)
 	valgrind                 # ci/valgrind.sh
 	jq libxml2-utils perl    # check report formats: JSON schema, JUnit XSD, TAP::Parser
+	clang libclang-rt-14-dev # fuzzing: libFuzzer and sanitizer runtimes (ci/fuzz.sh)
+	afl++                    # fuzzing: AFL++ (ci/fuzz.sh afl)
+	llvm-14                  # llvm-profdata-14, llvm-cov-14 (ci/coverage.sh)
+	zip unzip                # ClusterFuzzLite seed corpora (fuzz/test_clusterfuzzlite.sh)
 )
 
 missing=()

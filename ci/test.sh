@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: static analysis (ci/lint.sh), the unit and integration tests
-# in the default build (-Werror) and again under ASan + UBSan, then
-# Valgrind memcheck on the unit tests, the corpora and live traffic.
+# in the default build (-Werror) and again under ASan + UBSan, Valgrind
+# memcheck on the unit tests, the corpora and live traffic, then a short
+# fuzzing smoke with libFuzzer and AFL++ and the corpus coverage gate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,4 +19,9 @@ done
 
 echo "== valgrind"
 bash ci/valgrind.sh
+
+echo "== fuzzing smoke: every harness, 10 s per engine"
+bash ci/fuzz.sh libfuzzer 10
+bash ci/fuzz.sh afl 10
+bash ci/coverage.sh
 echo "== all tests passed"

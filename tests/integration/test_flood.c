@@ -60,7 +60,7 @@ static void flood(uint16_t port, int id)
 	struct sockaddr_storage to, from;
 	socklen_t tolen = udp_addr("127.0.0.1", port, &to);
 	int fd = udp_bound("127.0.0.1", 0);
-	long long end = now_ms() + FLOOD_SECONDS * 1000;
+	long long end = now_ms() + (long long)FLOOD_SECONDS * 1000;
 	long sent = 0;
 
 	memset(buf, 'a' + id, sizeof(buf));

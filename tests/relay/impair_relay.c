@@ -51,12 +51,12 @@ struct client {
 };
 
 struct queued {
-	long long due_ms;
-	int fd;
 	struct sockaddr_storage to;
-	socklen_t tolen; /* 0: fd is connected */
-	size_t len;
+	long long due_ms;
 	uint8_t *data;
+	size_t len;
+	socklen_t tolen; /* 0: fd is connected */
+	int fd;
 };
 
 static volatile sig_atomic_t stop;
