@@ -1,20 +1,25 @@
 /*
  * fuzz_policy: structured.  The first bytes choose the peer (any family,
- * invalid ones included; any address, v4-mapped ones often; any port), the
- * policy (--max-size, the deny list as text or as a bitmap) and the datagram
- * size; handle_datagram's verdict is then checked against a slow, obviously
- * correct reference written here from DESIGN.md, not from src/core.
+ * invalid ones included; any address, v4-mapped ones often, the special
+ * source ranges on purpose; any port; how it arrived), the policy
+ * (--max-size, the deny list as text or as a bitmap, subnet broadcasts, the
+ * --allow list) and the datagram size; handle_datagram's verdict is then
+ * checked against a slow, obviously correct reference written here from
+ * DESIGN.md and issue 7's rules, not from src/core.
  *
  * Input layout (an exhausted input reads as zeros):
  *   u8 family choice, 16 address bytes, u16 port, u32 flowinfo, u32 scope_id,
+ *   u8 address shape, u8 arrival bits,
  *   u8 max-size choice [+ u8/u16/u64 operand],
  *   u8 deny choice [+ u8 length + list text | bitmap bytes],
+ *   u8 broadcast count + 4 bytes each, u8 allow choice [+ prefixes | text],
  *   u8 size choice [+ i8 delta], then the datagram.
  *
  * The deny-list text also goes through policy_set_deny_ports against a
  * reference parser of the documented grammar: same accept/reject, same port
  * set, and a rejected list leaves the policy as it was.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,9 +39,21 @@
  * documents for deny_ports ("bitmap, bit set = drop": port p is bit p % 8 of
  * byte p / 8), so whole sets compare with one memcmp.
  */
+struct ref_prefix {
+	int v6;
+	uint8_t addr[16];
+	unsigned bits;
+};
+
+#define REF_MAX_ALLOW 64
+
 struct ref_policy {
 	size_t max_size;
 	uint8_t denied[PORTS / 8];
+	uint8_t broadcast[4][4];
+	size_t nbroadcast;
+	struct ref_prefix allow[REF_MAX_ALLOW];
+	size_t nallow;
 };
 
 static void ref_set(uint8_t bitmap[PORTS / 8], uint32_t port)
@@ -76,7 +93,94 @@ static size_t ref_family_max(const struct echo_peer *peer)
 	return V6_MAX;
 }
 
-/* The rules in the order echo.c applies them: family, then port, then size. */
+/* The IPv4 address behind a peer: its own, or the one in ::ffff:a.b.c.d; NULL if none. */
+static const uint8_t *ref_ipv4(const struct echo_peer *peer)
+{
+	if (peer->family == ECHO_FAMILY_IPV4)
+		return peer->addr;
+	return ref_v4mapped(peer) ? peer->addr + 12 : NULL;
+}
+
+static int ref_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Sources no real sender has: IPv4 0.0.0.0/8, 224.0.0.0/4, 255.255.255.255
+ * and the known subnet broadcasts (also inside ::ffff:...), a v4-mapped
+ * source that came in an IPv6 packet; IPv6 ff00::/8, and ::/96 but ::1.
+ */
+static int ref_bad_source(const struct ref_policy *ref, const struct echo_peer *peer)
+{
+	const uint8_t *v4 = ref_ipv4(peer);
+
+	if (v4 != NULL) {
+		if (peer->family == ECHO_FAMILY_IPV6 && peer->arrival_known && peer->arrival_ipv6)
+			return 1;
+		if (v4[0] == 0 || (v4[0] >= 224 && v4[0] <= 239))
+			return 1;
+		if (v4[0] == 255 && v4[1] == 255 && v4[2] == 255 && v4[3] == 255)
+			return 1;
+		for (size_t i = 0; i < ref->nbroadcast; i++) {
+			if (memcmp(v4, ref->broadcast[i], 4) == 0)
+				return 1;
+		}
+		return 0;
+	}
+	if (peer->family != ECHO_FAMILY_IPV6)
+		return 0;
+	if (peer->addr[0] == 0xff)
+		return 1;
+	return ref_zero(peer->addr, 12) && !(ref_zero(peer->addr + 12, 3) && peer->addr[15] == 1);
+}
+
+/* A loopback source (127.0.0.0/8, ::1, ::ffff:127.x) known to have come in elsewhere. */
+static int ref_spoofed(const struct echo_peer *peer)
+{
+	const uint8_t *v4 = ref_ipv4(peer);
+	int loopback = v4 != NULL ? v4[0] == 127
+				  : peer->family == ECHO_FAMILY_IPV6 && ref_zero(peer->addr, 15) &&
+					    peer->addr[15] == 1;
+
+	return loopback && peer->arrival_known && !peer->arrival_loopback;
+}
+
+/* Bit by bit: the first `bits` bits of a and b agree. */
+static int ref_prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	for (unsigned i = 0; i < bits; i++) {
+		unsigned mask = 0x80u >> (i % 8);
+
+		if ((a[i / 8] & mask) != (b[i / 8] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+static int ref_allowed(const struct ref_policy *ref, const struct echo_peer *peer)
+{
+	const uint8_t *v4 = ref_ipv4(peer);
+
+	if (ref->nallow == 0)
+		return 1;
+	for (size_t i = 0; i < ref->nallow; i++) {
+		const struct ref_prefix *p = &ref->allow[i];
+
+		if (!p->v6 && v4 != NULL && ref_prefix_match(v4, p->addr, p->bits))
+			return 1;
+		if (p->v6 && peer->family == ECHO_FAMILY_IPV6 &&
+		    ref_prefix_match(peer->addr, p->addr, p->bits))
+			return 1;
+	}
+	return 0;
+}
+
+/* The rules in the order echo.c documents: family, source, spoofing, allow, port, size. */
 static enum echo_verdict ref_verdict(const struct ref_policy *ref, const struct echo_peer *peer,
 				     size_t len)
 {
@@ -84,6 +188,12 @@ static enum echo_verdict ref_verdict(const struct ref_policy *ref, const struct 
 
 	if (!ref_valid_family(peer))
 		return ECHO_DROP_BAD_PEER;
+	if (ref_bad_source(ref, peer))
+		return ECHO_DROP_BAD_SOURCE;
+	if (ref_spoofed(peer))
+		return ECHO_DROP_SPOOFED;
+	if (!ref_allowed(ref, peer))
+		return ECHO_DROP_NOT_ALLOWED;
 	if (ref_denied(ref->denied, peer->port))
 		return ECHO_DROP_DENIED_PORT;
 	if (ref->max_size < limit)
@@ -161,7 +271,105 @@ static int ref_deny_list(const char *text, uint8_t set[PORTS / 8], int *long_ite
 	}
 }
 
+/* One --allow item, "ADDR" or "ADDR/BITS": BITS decimal digits (any number), at most 32/128; no
+ * host bits. */
+static int ref_allow_item(const char *s, size_t n, struct ref_prefix *out)
+{
+	const char *slash = memchr(s, '/', n);
+	size_t addr_len = slash ? (size_t)(slash - s) : n;
+	char *text = fuzz_strndup((const uint8_t *)s, addr_len);
+	unsigned max;
+	uint64_t bits;
+	int ok;
+
+	memset(out, 0, sizeof(*out));
+	ok = inet_pton(AF_INET, text, out->addr) == 1;
+	if (!ok) {
+		ok = inet_pton(AF_INET6, text, out->addr) == 1;
+		out->v6 = 1;
+	}
+	free(text);
+	if (!ok)
+		return -1;
+	max = out->v6 ? 128 : 32;
+	bits = max;
+	if (slash != NULL) {
+		const char *d = slash + 1;
+		size_t dn = n - addr_len - 1;
+
+		if (dn == 0)
+			return -1;
+		bits = 0;
+		for (size_t i = 0; i < dn; i++) {
+			if (d[i] < '0' || d[i] > '9')
+				return -1;
+			bits = bits * 10 + (uint64_t)(d[i] - '0');
+			if (bits > max)
+				return -1;
+		}
+	}
+	out->bits = (unsigned)bits;
+	for (unsigned b = out->bits; b < max; b++) {
+		if (out->addr[b / 8] & (0x80u >> (b % 8)))
+			return -1;
+	}
+	return 0;
+}
+
+/* The --allow grammar: "none", or up to 64 comma-separated items.  0, -1, or -2 (too many). */
+static int ref_allow_list(const char *text, struct ref_prefix *out, size_t *n)
+{
+	const char *p = text;
+
+	*n = 0;
+	if (strcmp(text, "none") == 0)
+		return 0;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (*n == REF_MAX_ALLOW)
+			return -2;
+		if (ref_allow_item(p, len, &out[*n]) != 0)
+			return -1;
+		(*n)++;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
 /* ---- choosing the case from the input --------------------------------- */
+
+/* Puts one of the special source ranges at the front of the address, now and then. */
+static void take_shape(struct fuzz_in *in, struct echo_peer *peer)
+{
+	static const uint8_t v4_starts[][4] = {{0, 0, 0, 0},         {224, 0, 0, 1},
+					       {239, 255, 255, 255}, {255, 255, 255, 255},
+					       {127, 0, 0, 1},       {10, 0, 0, 255}};
+	uint8_t shape = fuzz_u8(in);
+	uint8_t *v4 = peer->family == ECHO_FAMILY_IPV6 ? peer->addr + 12 : peer->addr;
+
+	switch (shape % 8) {
+	case 1: /* IPv4 (or the inside of ::ffff:) special ranges */
+		memcpy(v4, v4_starts[(shape >> 3) % 6], (shape >> 6) ? 1 : 4);
+		break;
+	case 2: /* ::, ::1, ::a.b.c.d */
+		memset(peer->addr, 0, 12);
+		if (shape & 0x10)
+			memset(peer->addr + 12, 0, 3);
+		break;
+	case 3: /* IPv6 multicast */
+		peer->addr[0] = 0xff;
+		break;
+	default:
+		break;
+	}
+	peer->arrival_known = (uint8_t)(fuzz_u8(in) & 7);
+	peer->arrival_loopback = (uint8_t)((peer->arrival_known >> 1) & 1);
+	peer->arrival_ipv6 = (uint8_t)((peer->arrival_known >> 2) & 1);
+	peer->arrival_known &= 1;
+}
 
 static void take_peer(struct fuzz_in *in, struct echo_peer *peer)
 {
@@ -195,6 +403,7 @@ static void take_peer(struct fuzz_in *in, struct echo_peer *peer)
 		peer->family = (enum echo_family)UINT32_MAX;
 		break;
 	}
+	take_shape(in, peer);
 }
 
 static size_t take_max_size(struct fuzz_in *in)
@@ -310,20 +519,124 @@ static int check_default(const struct echo_policy *policy, struct ref_policy *re
 	return check_port_set(policy, ref->denied, "policy.default", "policy_init");
 }
 
-/* Fills policy and ref from the input. */
-static int take_policy(struct fuzz_in *in, struct echo_policy *policy, struct ref_policy *ref,
-		       uint16_t port)
+/* Up to three subnet broadcasts, the first one the peer's own IPv4 address now and then. */
+static int take_broadcast(struct fuzz_in *in, struct echo_policy *policy, struct ref_policy *ref,
+			  const struct echo_peer *peer)
 {
-	uint8_t choice;
+	uint8_t choice = fuzz_u8(in);
+	const uint8_t *own = ref_ipv4(peer);
+
+	ref->nbroadcast = 0;
+	for (unsigned i = 0; i < (choice & 3u); i++) {
+		uint8_t a[4];
+
+		if (i == 0 && (choice & 0x80) && own != NULL)
+			memcpy(a, own, 4);
+		else
+			fuzz_bytes(in, a, 4);
+		FUZZ_REQUIRE(policy_add_broadcast(policy, a) == 0, "broadcast.add",
+			     "policy_add_broadcast refused address %u of 3", i + 1);
+		memcpy(ref->broadcast[ref->nbroadcast++], a, 4);
+	}
+	return 0;
+}
+
+/* A well-formed prefix from bytes: family, address, length; host bits cleared. */
+static void make_prefix(struct fuzz_in *in, struct ref_prefix *p, const struct echo_peer *peer)
+{
+	uint8_t choice = fuzz_u8(in);
+	unsigned max;
+
+	memset(p, 0, sizeof(*p));
+	p->v6 = choice & 1;
+	max = p->v6 ? 128 : 32;
+	if ((choice & 2) && peer->family == ECHO_FAMILY_IPV6) /* near the peer: often a match */
+		memcpy(p->addr, peer->addr, p->v6 ? 16 : 4);
+	else
+		fuzz_bytes(in, p->addr, p->v6 ? 16 : 4);
+	p->bits = fuzz_u8(in) % (max + 1);
+	for (unsigned b = p->bits; b < max; b++)
+		p->addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+}
+
+/* policy_set_allow(TEXT) against the reference grammar; ref takes what was accepted. */
+static int check_allow_list(struct echo_policy *policy, struct ref_policy *ref, const char *text)
+{
+	struct echo_policy before = *policy;
+	struct ref_prefix want[REF_MAX_ALLOW];
+	size_t n;
+	char shown[1024];
+	int ref_rc = ref_allow_list(text, want, &n);
+	int rc = policy_set_allow(policy, text);
+
+	FUZZ_REQUIRE((rc == 0) == (ref_rc == 0), "allow.accept", "'%s': core %d, reference %d",
+		     fuzz_show(text, shown), rc, ref_rc);
+	if (rc != 0) {
+		FUZZ_REQUIRE(rc == (ref_rc == -2 ? -ENOSPC : -EINVAL), "allow.rc",
+			     "'%s' rejected with %d", fuzz_show(text, shown), rc);
+		FUZZ_REQUIRE(memcmp(&before, policy, sizeof(before)) == 0, "allow.unchanged",
+			     "rejected allow list '%s' changed the policy", fuzz_show(text, shown));
+		return 0;
+	}
+	FUZZ_REQUIRE(policy->nallow == n, "allow.count", "'%s': %zu prefixes, want %zu",
+		     fuzz_show(text, shown), policy->nallow, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct policy_prefix *p = &policy->allow[i];
+
+		FUZZ_REQUIRE(p->family == (want[i].v6 ? ECHO_FAMILY_IPV6 : ECHO_FAMILY_IPV4) &&
+				     p->bits == want[i].bits &&
+				     memcmp(p->addr, want[i].addr, want[i].v6 ? 16 : 4) == 0,
+			     "allow.prefix", "'%s': prefix %zu differs", fuzz_show(text, shown), i);
+	}
+	memcpy(ref->allow, want, n * sizeof(want[0]));
+	ref->nallow = n;
+	return 0;
+}
+
+/* The allow list: none, well-formed prefixes written out as text, or raw text. */
+static int take_allow(struct fuzz_in *in, struct echo_policy *policy, struct ref_policy *ref,
+		      const struct echo_peer *peer)
+{
+	uint8_t choice = fuzz_u8(in);
+	char text[4 * (INET6_ADDRSTRLEN + 5)] = "", *raw;
+	size_t used = 0, n;
+	int rc;
+
+	ref->nallow = 0;
+	switch (choice % 4) {
+	case 2:
+		for (unsigned i = 0; i < 1u + (choice >> 2) % 4u; i++) {
+			struct ref_prefix p;
+			char addr[INET6_ADDRSTRLEN];
+
+			make_prefix(in, &p, peer);
+			inet_ntop(p.v6 ? AF_INET6 : AF_INET, p.addr, addr, sizeof(addr));
+			used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%s/%u",
+						 i > 0 ? "," : "", addr, p.bits);
+		}
+		return check_allow_list(policy, ref, text);
+	case 3:
+		n = (size_t)(choice >> 2) < in->n ? (size_t)(choice >> 2) : in->n;
+		raw = fuzz_strndup(in->p, n);
+		in->p += n;
+		in->n -= n;
+		rc = check_allow_list(policy, ref, raw);
+		free(raw);
+		return rc;
+	default:
+		return 0;
+	}
+}
+
+/* The deny list: the default, text on top of it, or a bitmap. */
+static int take_deny(struct fuzz_in *in, struct echo_policy *policy, struct ref_policy *ref,
+		     uint16_t port)
+{
+	uint8_t choice = fuzz_u8(in);
 	size_t n;
 	char *text;
 	int rc;
 
-	policy_init(policy);
-	if (check_default(policy, ref) != 0)
-		return -1;
-	ref->max_size = policy->max_size = take_max_size(in);
-	choice = fuzz_u8(in);
 	switch (choice % 3) {
 	case 0:
 		return 0;
@@ -339,6 +652,21 @@ static int take_policy(struct fuzz_in *in, struct echo_policy *policy, struct re
 		take_bitmap(in, policy, ref, port);
 		return 0;
 	}
+}
+
+/* Fills policy and ref from the input. */
+static int take_policy(struct fuzz_in *in, struct echo_policy *policy, struct ref_policy *ref,
+		       const struct echo_peer *peer)
+{
+	policy_init(policy);
+	if (check_default(policy, ref) != 0)
+		return -1;
+	ref->max_size = policy->max_size = take_max_size(in);
+	if (take_deny(in, policy, ref, peer->port) != 0)
+		return -1;
+	if (take_broadcast(in, policy, ref, peer) != 0)
+		return -1;
+	return take_allow(in, policy, ref, peer);
 }
 
 /* The datagram: the rest of the input, or a made-up one just around a limit. */
@@ -388,7 +716,9 @@ static int check_peer_helpers(const struct echo_peer *peer)
 
 static int check_names(enum echo_verdict v)
 {
-	static const char *const names[] = {"echo", "too_big", "denied_port", "bad_peer"};
+	static const char *const names[] = {"echo",    "bad_peer",    "bad_source",
+					    "spoofed", "not_allowed", "denied_port",
+					    "too_big", "rate_limited"};
 	const char *name = echo_verdict_name(v);
 
 	FUZZ_REQUIRE(name != NULL && strcmp(name, names[v]) == 0, "verdict.name",
@@ -423,6 +753,11 @@ static int check_verdict(const struct echo_policy *policy, const struct ref_poli
 	}
 	FUZZ_REQUIRE(policy_port_denied(policy, peer->port) == ref_denied(ref->denied, peer->port),
 		     "policy.port_denied", "port %u", peer->port);
+	FUZZ_REQUIRE(!policy_source_bad(policy, peer) == !ref_bad_source(ref, peer) &&
+			     !policy_source_spoofed(peer) == !ref_spoofed(peer) &&
+			     !policy_source_allowed(policy, peer) == !ref_allowed(ref, peer),
+		     "policy.rules", "family %u: a source rule disagrees with the reference",
+		     (unsigned)peer->family);
 	FUZZ_REQUIRE(handle_datagram(policy, peer, data, len, &r2) == v && r2.len == r.len &&
 			     r2.data == r.data,
 		     "verdict.pure", "a second call decided differently");
@@ -439,7 +774,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len;
 
 	take_peer(&in, &peer);
-	if (check_peer_helpers(&peer) != 0 || take_policy(&in, &policy, &ref, peer.port) != 0)
+	if (check_peer_helpers(&peer) != 0 || take_policy(&in, &policy, &ref, &peer) != 0)
 		return 0;
 	dgram = take_datagram(&in, policy.max_size, &len);
 	(void)check_verdict(&policy, &ref, &peer, dgram, len);

@@ -4,7 +4,8 @@
 # crash reproducers (crash-*, regression-*) are left alone.
 #
 # Layouts of the structured harnesses are documented at the top of
-# fuzz/fuzz_policy.c and fuzz/fuzz_parse.c; the helpers below spell them out.
+# fuzz/fuzz_policy.c, fuzz/fuzz_parse.c and fuzz/fuzz_check.c; the helpers below
+# spell them out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +44,7 @@ cycle() {
 
 classic='This is the message.  It will be repeated.'
 
-for h in handle_datagram policy repr parse; do
+for h in handle_datagram policy repr parse check ratelimit; do
 	mkdir -p "corpus/$h"
 	rm -f "corpus/$h"/seed-*
 done
@@ -73,7 +74,13 @@ seed repr edges 1f 20 7e 7f 80 ff 00
 
 # ---- policy: peer, policy, size, datagram (fuzz/fuzz_policy.c) ----------------
 # peer FAMILY-CHOICE ADDR-HEX(16 bytes) PORT: 0 v4, 1 v6, 2 v4-mapped, 3 none, 4/5 invalid
-peer() { printf '%s%s%s%s%s' "$(u8 "$1")" "$2" "$(u16 "$3")" "$(u32 0)" "$(u32 0)"; }
+# then the address shape and arrival bytes: speer ... SHAPE ARRIVAL (bit 0 known,
+# bit 1 on loopback, bit 2 as IPv6); peer is speer with both 0.
+speer() {
+	printf '%s%s%s%s%s%s%s' "$(u8 "$1")" "$2" "$(u16 "$3")" "$(u32 0)" "$(u32 0)" "$(u8 "$4")" \
+		"$(u8 "$5")"
+}
+peer() { speer "$1" "$2" "$3" 0 0; }
 v4=7f000001000000000000000000000000
 v6=00000000000000000000000000000001
 mapped=00000000000000000000ffff7f000001
@@ -87,52 +94,106 @@ list() {
 		fi
 	done
 }
+pol=0000        # no subnet broadcasts, no --allow list
 dflt=00         # max-size choice 0: the family maximum
 deny_default=00 # deny choice 0: the default list
 rest=0000       # size choice 0 (the rest of the input is the datagram), delta 0
 msg=$(txt "$classic")
-seed policy v4-classic-echo "$(peer 0 $v4 40000)" $dflt $deny_default $rest "$msg"
-seed policy v6-classic-echo "$(peer 1 $v6 40000)" $dflt $deny_default $rest "$msg"
-seed policy mapped-classic-echo "$(peer 2 $mapped 40000)" $dflt $deny_default $rest "$msg"
-seed policy v4-empty-echo "$(peer 0 $v4 40000)" $dflt $deny_default $rest
+seed policy v4-classic-echo "$(peer 0 $v4 40000)" $dflt $deny_default $pol $rest "$msg"
+seed policy v6-classic-echo "$(peer 1 $v6 40000)" $dflt $deny_default $pol $rest "$msg"
+seed policy mapped-classic-echo "$(peer 2 $mapped 40000)" $dflt $deny_default $pol $rest "$msg"
+seed policy v4-empty-echo "$(peer 0 $v4 40000)" $dflt $deny_default $pol $rest
 for p in 0 7 13 17 19 37; do
-	seed policy "v4-loop-port-$p-denied" "$(peer 0 $v4 $p)" $dflt $deny_default $rest "$msg"
+	seed policy "v4-loop-port-$p-denied" "$(peer 0 $v4 $p)" $dflt $deny_default $pol $rest "$msg"
 done
-seed policy family-none-bad-peer "$(peer 3 $v4 40000)" $dflt $deny_default $rest "$msg"
-seed policy family-invalid-bad-peer "$(peer 4 $v4 40000)" $dflt $deny_default $rest "$msg"
-seed policy family-uint-max-bad-peer "$(peer 5 $v4 7)" $dflt $deny_default $rest "$msg"
+seed policy family-none-bad-peer "$(peer 3 $v4 40000)" $dflt $deny_default $pol $rest "$msg"
+seed policy family-invalid-bad-peer "$(peer 4 $v4 40000)" $dflt $deny_default $pol $rest "$msg"
+seed policy family-uint-max-bad-peer "$(peer 5 $v4 7)" $dflt $deny_default $pol $rest "$msg"
 # Datagrams made up at the family limits: size choice 1 (65507 + d), 2 (65527 + d), d = 0 / 1.
 for fam in "0 $v4 v4" "1 $v6 v6" "2 $mapped mapped"; do
 	set -- $fam
-	seed policy "$3-size-65507" "$(peer "$1" "$2" 40000)" $dflt $deny_default 01 00
-	seed policy "$3-size-65508" "$(peer "$1" "$2" 40000)" $dflt $deny_default 01 01
-	seed policy "$3-size-65527" "$(peer "$1" "$2" 40000)" $dflt $deny_default 02 00
-	seed policy "$3-size-65528" "$(peer "$1" "$2" 40000)" $dflt $deny_default 02 01
+	seed policy "$3-size-65507" "$(peer "$1" "$2" 40000)" $dflt $deny_default $pol 01 00
+	seed policy "$3-size-65508" "$(peer "$1" "$2" 40000)" $dflt $deny_default $pol 01 01
+	seed policy "$3-size-65527" "$(peer "$1" "$2" 40000)" $dflt $deny_default $pol 02 00
+	seed policy "$3-size-65528" "$(peer "$1" "$2" 40000)" $dflt $deny_default $pol 02 01
 done
 # --max-size: 0; 42 against the 42-byte message (size choice 3: max + d, d = 0 / 1);
 # 65507 - 1 (choice 1, delta -1: 15 << 3 | 1); 65527 + 1 (choice 2, delta +1: 17 << 3 | 2);
 # a u16, a u64, SIZE_MAX - 3 (choice 7, 3 << 3 | 7).
-seed policy max-size-0-classic "$(peer 0 $v4 40000)" 05 $deny_default $rest "$msg"
-seed policy max-size-0-empty "$(peer 0 $v4 40000)" 05 $deny_default $rest
-seed policy max-size-42-at "$(peer 0 $v4 40000)" 03 2a $deny_default 0300
-seed policy max-size-42-over "$(peer 0 $v4 40000)" 03 2a $deny_default 0301
-seed policy max-size-65506-v4 "$(peer 0 $v4 40000)" 79 $deny_default 0100
-seed policy max-size-65528-v6 "$(peer 1 $v6 40000)" 8a $deny_default 0201
-seed policy max-size-u16-1000 "$(peer 1 $v6 40000)" 04 "$(u16 1000)" $deny_default 0300
-seed policy max-size-u64 "$(peer 0 $v4 40000)" 06 "$(u64 100000)" $deny_default 0100
-seed policy max-size-near-size-max "$(peer 2 $mapped 40000)" 1f $deny_default 0101
+seed policy max-size-0-classic "$(peer 0 $v4 40000)" 05 $deny_default $pol $rest "$msg"
+seed policy max-size-0-empty "$(peer 0 $v4 40000)" 05 $deny_default $pol $rest
+seed policy max-size-42-at "$(peer 0 $v4 40000)" 03 2a $deny_default $pol 0300
+seed policy max-size-42-over "$(peer 0 $v4 40000)" 03 2a $deny_default $pol 0301
+seed policy max-size-65506-v4 "$(peer 0 $v4 40000)" 79 $deny_default $pol 0100
+seed policy max-size-65528-v6 "$(peer 1 $v6 40000)" 8a $deny_default $pol 0201
+seed policy max-size-u16-1000 "$(peer 1 $v6 40000)" 04 "$(u16 1000)" $deny_default $pol 0300
+seed policy max-size-u64 "$(peer 0 $v4 40000)" 06 "$(u64 100000)" $deny_default $pol 0100
+seed policy max-size-near-size-max "$(peer 2 $mapped 40000)" 1f $deny_default $pol 0101
 # --deny-ports lists, set on top of the defaults.
 i=0
 for l in none '0,7,13-19,37' 7 65535 0-65535 40000 39999-40001 '5-3' 70000 '' '7,' ',7' \
 	'none,7' '1-2-3' '-5' '5-' 'a' ' 7' '65535-65536' '000000000000007' '00001-00002'; do
-	seed policy "deny-list-$((i++))-${l:-empty}" "$(peer 0 $v4 40000)" $dflt "$(list "$l")" \
+	seed policy "deny-list-$((i++))-${l:-empty}" "$(peer 0 $v4 40000)" $dflt "$(list "$l")" $pol \
 		$rest "$msg"
 done
-seed policy deny-list-none-port-7 "$(peer 0 $v4 7)" $dflt "$(list none)" $rest "$msg"
+seed policy deny-list-none-port-7 "$(peer 0 $v4 7)" $dflt "$(list none)" $pol $rest "$msg"
 # Bitmap: deny choice 2, fill byte, then the bytes at port / 8 and port / 8 + 1.
-seed policy bitmap-all-denied "$(peer 0 $v4 40000)" $dflt 02 ff ff ff $rest "$msg"
-seed policy bitmap-own-port-only "$(peer 0 $v4 40000)" $dflt 02 00 01 00 $rest "$msg"
-seed policy bitmap-port-65535 "$(peer 1 $v6 65535)" $dflt 02 00 80 $rest "$msg"
+seed policy bitmap-all-denied "$(peer 0 $v4 40000)" $dflt 02 ff ff ff $pol $rest "$msg"
+seed policy bitmap-own-port-only "$(peer 0 $v4 40000)" $dflt 02 00 01 00 $pol $rest "$msg"
+seed policy bitmap-port-65535 "$(peer 1 $v6 65535)" $dflt 02 00 80 $pol $rest "$msg"
+
+# Sources no real sender has (issue 7): shape 1 puts 0.0.0.0, 224.0.0.1, 239.255.255.255,
+# 255.255.255.255, 127.0.0.1 or 10.0.0.255 (shape >> 3 % 6) at the IPv4 address, shape 2 makes
+# ::, ::1 or ::a.b.c.d, shape 3 IPv6 multicast.
+for k in 0 1 2 3 4 5; do
+	seed policy "v4-special-$k" "$(speer 0 $v4 40000 $((k << 3 | 1)) 0)" $dflt 00 $pol $rest "$msg"
+	seed policy "mapped-special-$k" "$(speer 2 $mapped 40000 $((k << 3 | 1)) 0)" $dflt 00 $pol \
+		$rest "$msg"
+done
+seed policy v6-unspecified "$(speer 1 $v6 40000 $((0x12)) 0)" $dflt 00 $pol $rest "$msg"
+seed policy v6-compatible "$(speer 1 $v6 40000 2 0)" $dflt 00 $pol $rest "$msg"
+seed policy v6-multicast "$(speer 1 $v6 40000 3 0)" $dflt 00 $pol $rest "$msg"
+# Arrival: a mapped source inside an IPv6 packet (bits known + ipv6), loopback sources that
+# came in on another interface (known, not loopback) or on lo (known + loopback).
+seed policy mapped-in-ipv6-packet "$(speer 2 $mapped 40000 0 5)" $dflt 00 $pol $rest "$msg"
+seed policy v4-loopback-spoofed "$(speer 0 $v4 40000 0 1)" $dflt 00 $pol $rest "$msg"
+seed policy v4-loopback-on-lo "$(speer 0 $v4 40000 0 3)" $dflt 00 $pol $rest "$msg"
+seed policy v6-loopback-spoofed "$(speer 1 $v6 40000 0 5)" $dflt 00 $pol $rest "$msg"
+seed policy mapped-loopback-spoofed "$(speer 2 $mapped 40000 0 1)" $dflt 00 $pol $rest "$msg"
+# Subnet broadcasts: count 1, the peer's own address (bit 7), or one other address.
+seed policy broadcast-own "$(peer 0 $v4 40000)" $dflt 00 81 00 $rest "$msg"
+seed policy broadcast-other "$(peer 0 $v4 40000)" $dflt 00 01 0a0000ff 00 $rest "$msg"
+seed policy broadcast-mapped-own "$(peer 2 $mapped 40000)" $dflt 00 81 00 $rest "$msg"
+# --allow: choice 2 writes 1 + (c >> 2) % 4 well-formed prefixes (family bit, address bit 1 =
+# the peer's own, then the length); choice 3 is raw text of c >> 2 bytes.
+seed policy allow-v4-own-32 "$(peer 0 $v4 40000)" $dflt 00 00 02 00 7f000001 20 $rest "$msg"
+seed policy allow-v4-other-8 "$(peer 0 $v4 40000)" $dflt 00 00 02 00 0a000000 08 $rest "$msg"
+seed policy allow-v6-own-128 "$(peer 1 $v6 40000)" $dflt 00 00 02 03 80 $rest "$msg"
+seed policy allow-mapped-by-v4 "$(peer 2 $mapped 40000)" $dflt 00 00 02 00 7f000000 08 $rest \
+	"$msg"
+seed policy allow-two "$(peer 1 $v6 40000)" $dflt 00 00 06 01 fd000000000000000000000000000000 \
+	08 00 7f000000 08 $rest "$msg"
+allow() { printf '%s%s' "$(u8 $((${#1} << 2 | 3)))" "$(txt "$1")"; }
+i=0
+for l in none 127.0.0.0/8 127.0.0.1 ::1/128 '198.18.0.0/15,fd00::/8' 127.0.0.1/33 127.0.0.1/8 \
+	'10.0.0.0/8,' ',::1' '::1/' '::1/0000128' 'x' '1.2.3' '127.0.0.0/08'; do
+	seed policy "allow-text-$((i++))" "$(peer 0 $v4 40000)" $dflt 00 00 "$(allow "$l")" $rest \
+		"$msg"
+done
+
+# ---- ratelimit: pps, burst, table, seed, sources, then (op, step) pairs ------
+# (fuzz/fuzz_ratelimit.c).  op bit 0: through echo_decide; op >> 1: the source.
+rl() { printf '%s%s%s%s%s' "$(u32 "$1")" "$(u32 "$2")" "$(u8 "$3")" "$(u64 "$4")" "$(u8 "$5")"; }
+ops() { local i; for ((i = 0; i < $1; i++)); do printf '%s%s' "$(u8 "$2")" "$(u32 "$3")"; done; }
+seed ratelimit one-source-burst-5 "$(rl 10 5 0 1 0)" "$(ops 12 0 1000)"
+seed ratelimit one-source-refill "$(rl 1000 2 0 1 0)" "$(ops 8 1 600)"
+seed ratelimit four-sources-one-set "$(rl 100 3 0 7 3)" "$(ops 4 0 10)" "$(ops 4 2 10)" \
+	"$(ops 4 4 10)" "$(ops 4 6 10)"
+seed ratelimit mapped-twin-shares "$(rl 5 1 1 9 1)" "$(ops 2 0 1)" "$(ops 2 2 1)"
+seed ratelimit many-sources-evict "$(rl 1 1 0 3 63)" "$(for s in $(seq 0 2 126); do ops 1 $s 5; done)"
+seed ratelimit max-pps "$(rl 10000000 999 6 5 2)" "$(ops 6 1 1999999)"
+seed ratelimit init-refused "$(rl 0 0 0 0 0)"
+seed ratelimit parse-text "$(txt '100,10')"
 
 # ---- parse: target byte, then its input (fuzz/fuzz_parse.c) -------------------
 port=00 size=01 dur=02 hex=03 fmt=04 cli=05 addr=06
@@ -207,7 +268,122 @@ seed parse addr-cut-0 $addr 00 "$(apeer 0 $v4 57870 0 00)" 00
 seed parse addr-equal-other-port $addr 60 "$(apeer 0 $v4 57870 0 00)" 01 "$(apeer 0 $v4 57871 0 00)"
 seed parse addr-equal-other-family $addr 60 "$(apeer 0 $v4 57870 0 00)" 01 "$(apeer 1 $v4 57870 0 00)"
 
-for h in handle_datagram policy repr parse; do
+# ---- check: target byte, then its input (fuzz/fuzz_check.c) -------------------
+classify=00 tags=01 tag_read=02 bisect=03 only=04 catalogue=05
+# classify: cap choice (0x80: the whole buffer; else choice % 128), shape, flip byte,
+# k (u16), then the data.  Shapes: 0 req = data[0..k), rep = the rest; 1 rep = req;
+# 2 rep = req cut to k; 3 req = data less its last k bytes, rep = data; 4 rep[k] ^= flip;
+# 5 rep = req up to its first NUL.
+cls() { printf '%s%s%s%s%s' $classify "$(u8 "$1")" "$(u8 "$2")" "$(u8 "$3")" "$(u16 "$4")"; }
+seed check classify-exact-classic "$(cls 128 1 0 0)" "$msg"
+seed check classify-exact-empty "$(cls 128 1 0 0)"
+seed check classify-empty-request "$(cls 128 0 0 0)" "$(txt abc)"
+seed check classify-empty-reply "$(cls 128 0 0 3)" "$(txt abc)"
+seed check classify-truncate-1-byte "$(cls 128 2 0 1)" "$(txt ab)"
+seed check classify-truncate-41 "$(cls 128 2 0 41)" "$msg"
+seed check classify-truncate-4096 "$(cls 128 2 0 4096)" "$(cycle 4097 | od -An -tx1 -v | tr -d ' \n')"
+seed check classify-nul-stops "$(cls 128 5 0 0)" "$(txt abc)" 00 "$(txt def)"
+seed check classify-nul-first "$(cls 128 5 0 0)" "$(cycle 256 | od -An -tx1 -v | tr -d ' \n')" 00
+seed check classify-nul-truncate-elsewhere "$(cls 128 2 0 2)" "$(txt abc)" 00 "$(txt def)"
+seed check classify-longer-2 "$(cls 128 3 0 2)" "$msg"
+seed check classify-longer-1 "$(cls 128 3 0 1)" "$msg"
+seed check classify-altered-byte-17 "$(cls 128 4 32 17)" "$msg"
+seed check classify-altered-first "$(cls 128 4 255 0)" "$msg"
+seed check classify-altered-last "$(cls 128 4 1 41)" "$msg"
+seed check classify-differs-other-length "$(cls 128 0 0 4)" "$(txt abcdabXdef)"
+seed check classify-differs-nul-length "$(cls 128 0 0 4)" "$(txt ab)" 00 "$(txt dabc)"
+seed check classify-cut-10 "$(cls 10 2 0 4096)" "$(cycle 4097 | od -An -tx1 -v | tr -d ' \n')"
+seed check classify-cut-1 "$(cls 1 4 32 17)" "$msg"
+seed check classify-cut-0 "$(cls 0 3 0 2)" "$msg"
+# tags: seed, stream, attempt, seq, length choice (16 + choice), flags (1: fields out of
+# range, cut by check_payload), then another attempt whose payload must match after the tag.
+tg() {
+	printf '%s%s%s%s%s%s%s%s' $tags "$(u32 "$1")" "$(u16 "$2")" "$(u16 "$3")" "$(u32 "$4")" \
+		"$(u16 "$5")" "$(u8 "$6")" "$(u16 "$7")"
+}
+seed check tags-min-16 "$(tg 1 0 0 0 0 0 1)"
+seed check tags-classic-42 "$(tg 0x12345678 3 0 9 26 0 1)"
+seed check tags-seed-0 "$(tg 0 5 2 77 184 0 0)"
+seed check tags-seed-nul-bytes "$(tg 0x00ff0000 16383 2 268435455 584 0 3)"
+seed check tags-fields-max "$(tg 0xdeadbeef 16383 16383 268435455 1000 0 0)"
+seed check tags-fields-cut "$(tg 0xdeadbeef 65535 65535 4294967295 1000 1 16383)"
+# run ^ stream * 0x9e3779b9 ^ seq * 0x85ebca6b == 0, xorshift's forbidden seed: run
+# 0x9e3779b9 (check_run_id(0xb979379e): the seed's bytes in reverse), stream 1, seq 0.
+seed check tags-zero-random-state "$(tg 0xb979379e 1 0 0 100 0 5)"
+seed check tags-size-65507 "$(tg 0x5e5e5e5e 7 1 1234567 65491 0 2)"
+# tag_read: raw bytes.  tag RUN STREAM ATTEMPT SEQ: the 16 bytes check_payload writes
+# first (src/core/check.c): 'u' 'e' 0x5e, a check byte over bytes 4-15, the run (a 0
+# byte written as 1), stream and attempt (2 x 7 bits) and seq (4 x 7 bits), each 7-bit
+# group with its top bit set.
+g7() {
+	local v=$1 i out=''
+	for ((i = 0; i < $2; i++)); do
+		out=$(u8 $((0x80 | (v & 0x7f))))$out
+		v=$((v >> 7))
+	done
+	printf '%s' "$out"
+}
+# tagged BODY: the magic and the check byte, then BODY (tag bytes 4-15).
+tagged() {
+	local h=$((0x5e)) i
+	for ((i = 0; i < 24; i += 2)); do h=$(((h * 31 + 16#${1:i:2}) % 255)); done
+	printf '75655e%s%s' "$(u8 $((h + 1)))" "$1"
+}
+tag() {
+	local run body='' i b
+	run=$(printf '%08x' "$1")
+	for ((i = 0; i < 8; i += 2)); do
+		b=$((16#${run:i:2}))
+		body+=$(u8 $((b ? b : 1)))
+	done
+	tagged "$body$(g7 "$2" 2)$(g7 "$3" 2)$(g7 "$4" 4)"
+}
+t1=$(tag 0x11223344 3 0 9)
+seed check tag-read-empty $tag_read
+seed check tag-read-valid $tag_read "$t1"
+seed check tag-read-valid-payload $tag_read "$t1" "$msg"
+seed check tag-read-valid-max $tag_read "$(tag 0xffffffff 16383 16383 268435455)"
+seed check tag-read-15-bytes $tag_read "${t1:0:30}"
+seed check tag-read-bad-magic $tag_read 75655f "${t1:6}"
+seed check tag-read-bad-check $tag_read 75655e00 "${t1:8}"
+# A well-formed check byte, but a 7-bit group without its top bit: in stream, in seq.
+seed check tag-read-no-top-bit-stream $tag_read "$(tagged "${t1:8:8}7f${t1:18}")"
+seed check tag-read-no-top-bit-seq $tag_read "$(tagged "${t1:8:22}7f")"
+# bisect: good, bad choice (bad = good + 1 + choice % (65527 - good)), edge choice
+# (edge = good + choice % (bad - good)), kind (1: answers at random from the bytes that
+# follow; 2: a stale answer, from a u16, after every step).
+bis() { printf '%s%s%s%s%s' $bisect "$(u16 "$1")" "$(u16 "$2")" "$(u16 "$3")" "$(u8 "$4")"; }
+seed check bisect-truncate-4096 "$(bis 2048 6143 2048 0)"
+seed check bisect-adjacent "$(bis 4096 0 0 0)"
+seed check bisect-full-range-edge-0 "$(bis 0 65526 0 0)"
+seed check bisect-v4-max-edge-top "$(bis 0 65506 65506 0)"
+seed check bisect-v6-max-edge-top "$(bis 1 65525 65525 0)"
+seed check bisect-random "$(bis 0 65526 0 1)" 55aa0ff0c3a5
+seed check bisect-stale "$(bis 512 8000 1000 2)" "$(rep 1234 16)" "$(rep 4321 16)"
+seed check bisect-random-stale "$(bis 0 65526 0 3)" "$(rep 01ffff 16)"
+# only: badlen choice (0x80: 128; else choice % 80), then the --only list.
+i=0
+for l in echo.sizes 'echo.*,latency' 'echo.*,reply.*,burst.*,clients.*,safety.*,latency' \
+	'echo.basic,echo.empty,echo.bytes,echo.sizes,reply.source,reply.once' \
+	'burst.boundaries,clients.isolation,safety.amplification,burst.loss,safety.loop' \
+	'echo.*,echo.basic' 'echo.basic,nope' 'echo.basic,' ',echo.basic' '' echo '*' '.*' \
+	nothing.\* latency.\* 'echo.b*' 'echo.basic.*' ECHO.BASIC 'echo.basic ' 'echo.basic,,latency'; do
+	seed check "only-$((i++))-${l:-empty}" $only 80 "$(txt "$l")"
+done
+seed check only-unknown-over-64 $only 80 "$(txt "echo.basic,$(rep x 80)")"
+seed check only-badlen-5 $only 05 "$(txt echo.basic,unknown)"
+seed check only-badlen-1 $only 01 "$(txt nope)"
+seed check only-badlen-0 $only 00 "$(txt nope)"
+# catalogue: a check id, a level and a status (u32 each), then a name for check_find.
+cat_() { printf '%s%s%s%s' $catalogue "$(u32 "$1")" "$(u32 "$2")" "$(u32 "$3")"; }
+seed check catalogue-echo-basic "$(cat_ 0 0 0)" "$(txt echo.basic)"
+seed check catalogue-latency "$(cat_ 11 2 3)" "$(txt latency)"
+seed check catalogue-out-of-range "$(cat_ 12 3 4)" "$(txt echo.basi)"
+seed check catalogue-uint-max "$(cat_ 4294967295 4294967295 4294967295)" "$(txt echo.basicx)"
+seed check catalogue-empty-name "$(cat_ 5 1 2)"
+seed check catalogue-group "$(cat_ 3 0 1)" "$(txt 'echo.*')"
+
+for h in handle_datagram policy repr parse check ratelimit; do
 	printf '%-16s %4d seeds, %s bytes in all\n' "$h" "$(ls "corpus/$h" | grep -c '^seed-')" \
 		"$(cat "corpus/$h"/* | wc -c)"
 done

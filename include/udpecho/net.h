@@ -58,4 +58,12 @@ int net_local_addr(int fd, struct net_addr *out);
 /* Family maximum payload of a bound address (65,507 / 65,527). */
 size_t net_family_max(const struct net_addr *addr);
 
+/*
+ * The host's interfaces, read once at start-up: the index of the loopback
+ * interface (0 if none) and the IPv4 subnet broadcast addresses (up to max;
+ * returns how many, or -errno).
+ */
+unsigned net_loopback_ifindex(void);
+int net_broadcast_addresses(uint8_t (*out)[4], size_t max);
+
 #endif

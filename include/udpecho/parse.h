@@ -23,6 +23,9 @@ int parse_port_span(const char *s, size_t len, uint16_t *out);
 /* Decimal 0..max. */
 int parse_size(const char *s, size_t max, size_t *out);
 
+/* The same for s[0..len), which need not be NUL-terminated. */
+int parse_size_span(const char *s, size_t len, size_t max, size_t *out);
+
 /*
  * A duration in microseconds: seconds with optional decimals ("2", "0.25")
  * or a number with a unit: "us", "ms", "s", "m" ("250ms", "1.5s").  Exact:

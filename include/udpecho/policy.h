@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "udpecho/echo.h"
+
 /* max_size value meaning "the peer family's maximum" (the default). */
 #define POLICY_MAX_SIZE_FAMILY SIZE_MAX
 
@@ -24,9 +26,23 @@
  */
 #define POLICY_DEFAULT_DENY_PORTS "0,7,13,17,19,37"
 
+/* Subnet broadcast addresses the host knows of (its interfaces'), and --allow prefixes. */
+#define POLICY_MAX_BROADCAST 32
+#define POLICY_MAX_ALLOW 64
+
+struct policy_prefix {
+	enum echo_family family;
+	uint8_t addr[16];
+	unsigned bits;
+};
+
 struct echo_policy {
 	size_t max_size;
 	uint8_t deny_ports[POLICY_PORT_COUNT / 8]; /* bitmap, bit set = drop */
+	uint8_t broadcast[POLICY_MAX_BROADCAST][4];
+	size_t nbroadcast;
+	struct policy_prefix allow[POLICY_MAX_ALLOW]; /* none: every source allowed */
+	size_t nallow;
 };
 
 /* The defaults: family maximum, POLICY_DEFAULT_DENY_PORTS. */
@@ -40,5 +56,22 @@ void policy_init(struct echo_policy *policy);
 int policy_set_deny_ports(struct echo_policy *policy, const char *list);
 
 int policy_port_denied(const struct echo_policy *policy, uint16_t port);
+
+/* Remember a subnet broadcast address (a source no real sender has).  -ENOSPC when full. */
+int policy_add_broadcast(struct echo_policy *policy, const uint8_t addr[4]);
+
+/*
+ * Replace the allow list with LIST: "none", or comma-separated CIDR prefixes
+ * ("198.18.0.0/15,fd00::/8"; a bare address is a /32 or /128).  An IPv4
+ * prefix also matches IPv4 clients of a dual-stack socket (::ffff:a.b.c.d).
+ * Returns 0, -EINVAL, or -ENOSPC past POLICY_MAX_ALLOW; the list is unchanged
+ * on failure.
+ */
+int policy_set_allow(struct echo_policy *policy, const char *list);
+
+/* The rules, one by one, for tests and for handle_datagram. */
+int policy_source_bad(const struct echo_policy *policy, const struct echo_peer *peer);
+int policy_source_spoofed(const struct echo_peer *peer);
+int policy_source_allowed(const struct echo_policy *policy, const struct echo_peer *peer);
 
 #endif

@@ -23,9 +23,13 @@ struct serve_counters {
 	uint64_t recv_errors; /* receive calls that failed (ICMP reports among them) */
 };
 
+struct ratelimit;
+
 struct serve_config {
 	const struct echo_policy *policy;
-	FILE *transcript; /* the classic -v transcript, or NULL */
+	struct ratelimit *limiter; /* --rate-limit, or NULL; used by this loop only */
+	FILE *transcript;          /* the classic -v transcript, or NULL */
+	unsigned loopback_ifindex; /* to tell a spoofed loopback source; 0: unknown */
 };
 
 /*

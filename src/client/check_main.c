@@ -171,12 +171,13 @@ static void on_builtin_stop(int sig)
 static void serve_builtin(int fd)
 {
 	static struct echo_policy policy;
-	struct serve_config config = {&policy, NULL};
+	struct serve_config config = {.policy = &policy};
 	struct serve_counters counters;
 	struct sigaction sa;
 	sigset_t block, waitmask;
 
 	policy_init(&policy);
+	config.loopback_ifindex = net_loopback_ifindex();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_builtin_stop;
 	sigemptyset(&block);

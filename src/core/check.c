@@ -174,8 +174,8 @@ size_t check_describe(char *out, size_t cap, const uint8_t *req, size_t req_len,
 				     rep_len, rep_len == 1 ? "" : "s", req_len, rep_len);
 		break;
 	case CHECK_MATCH_EXTENDED:
-		n = snprintf(out, cap, "%zu bytes longer than the %zu sent", rep_len - req_len,
-			     req_len);
+		n = snprintf(out, cap, "%zu byte%s longer than the %zu sent", rep_len - req_len,
+			     rep_len - req_len == 1 ? "" : "s", req_len);
 		break;
 	case CHECK_MATCH_DIFFERS:
 	default:
@@ -284,8 +284,10 @@ int check_tag_read(const uint8_t *buf, size_t len, struct check_tag *tag)
 {
 	uint32_t stream, attempt, seq;
 
-	if (len < CHECK_TAG_LEN || memcmp(buf, tag_magic, sizeof(tag_magic)) != 0 ||
-	    buf[3] != tag_check(buf))
+	/* Tags are NUL-free by construction; a NUL is damage (and the check byte, a sum mod
+	 * 255, cannot tell 0x00 from 0xff). */
+	if (len < CHECK_TAG_LEN || memchr(buf, 0, CHECK_TAG_LEN) != NULL ||
+	    memcmp(buf, tag_magic, sizeof(tag_magic)) != 0 || buf[3] != tag_check(buf))
 		return -1;
 	if (get7(buf + 8, 2, &stream) != 0 || get7(buf + 10, 2, &attempt) != 0 ||
 	    get7(buf + 12, 4, &seq) != 0)

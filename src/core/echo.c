@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "udpecho/policy.h"
+#include "udpecho/ratelimit.h"
 
 static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -31,19 +32,18 @@ size_t echo_family_max(const struct echo_peer *peer)
 
 const char *echo_verdict_name(enum echo_verdict verdict)
 {
-	switch (verdict) {
-	case ECHO_VERDICT_ECHO:
-		return "echo";
-	case ECHO_DROP_TOO_BIG:
-		return "too_big";
-	case ECHO_DROP_DENIED_PORT:
-		return "denied_port";
-	case ECHO_DROP_BAD_PEER:
-		return "bad_peer";
-	case ECHO_VERDICT_COUNT:
-	default:
-		return "unknown";
-	}
+	static const char *const names[ECHO_VERDICT_COUNT] = {
+		[ECHO_VERDICT_ECHO] = "echo",
+		[ECHO_DROP_BAD_PEER] = "bad_peer",
+		[ECHO_DROP_BAD_SOURCE] = "bad_source",
+		[ECHO_DROP_SPOOFED] = "spoofed",
+		[ECHO_DROP_NOT_ALLOWED] = "not_allowed",
+		[ECHO_DROP_DENIED_PORT] = "denied_port",
+		[ECHO_DROP_TOO_BIG] = "too_big",
+		[ECHO_DROP_RATE_LIMITED] = "rate_limited",
+	};
+
+	return (unsigned)verdict < ECHO_VERDICT_COUNT ? names[verdict] : "unknown";
 }
 
 static size_t size_limit(const struct echo_policy *policy, const struct echo_peer *peer)
@@ -53,11 +53,18 @@ static size_t size_limit(const struct echo_policy *policy, const struct echo_pee
 	return policy->max_size < family_max ? policy->max_size : family_max;
 }
 
+/* The stateless rules, in the order of enum echo_verdict: the first that matches decides. */
 static enum echo_verdict decide(const struct echo_policy *policy, const struct echo_peer *peer,
 				size_t len)
 {
 	if (peer->family != ECHO_FAMILY_IPV4 && peer->family != ECHO_FAMILY_IPV6)
 		return ECHO_DROP_BAD_PEER;
+	if (policy_source_bad(policy, peer))
+		return ECHO_DROP_BAD_SOURCE;
+	if (policy_source_spoofed(peer))
+		return ECHO_DROP_SPOOFED;
+	if (!policy_source_allowed(policy, peer))
+		return ECHO_DROP_NOT_ALLOWED;
 	if (policy_port_denied(policy, peer->port))
 		return ECHO_DROP_DENIED_PORT;
 	if (len > size_limit(policy, peer))
@@ -77,6 +84,22 @@ enum echo_verdict handle_datagram(const struct echo_policy *policy, const struct
 	} else {
 		reply->data = NULL;
 		reply->len = 0;
+	}
+	return verdict;
+}
+
+enum echo_verdict echo_decide(const struct echo_policy *policy, struct ratelimit *limiter,
+			      uint64_t now_us, const struct echo_peer *peer, const uint8_t *data,
+			      size_t len, struct echo_reply *reply)
+{
+	enum echo_verdict verdict = handle_datagram(policy, peer, data, len, reply);
+
+	/* Only datagrams that would be echoed spend tokens: drops cost an attacker nothing here. */
+	if (verdict == ECHO_VERDICT_ECHO && limiter != NULL &&
+	    !ratelimit_allow(limiter, peer, now_us)) {
+		reply->data = NULL;
+		reply->len = 0;
+		verdict = ECHO_DROP_RATE_LIMITED;
 	}
 	return verdict;
 }

@@ -52,14 +52,19 @@ int parse_port(const char *s, uint16_t *out)
 	return parse_port_span(s, strlen(s), out);
 }
 
-int parse_size(const char *s, size_t max, size_t *out)
+int parse_size_span(const char *s, size_t len, size_t max, size_t *out)
 {
 	uint64_t v;
-	int rc = parse_u64(s, strlen(s), (uint64_t)max, &v);
+	int rc = parse_u64(s, len, (uint64_t)max, &v);
 
 	if (rc == 0)
 		*out = (size_t)v;
 	return rc;
+}
+
+int parse_size(const char *s, size_t max, size_t *out)
+{
+	return parse_size_span(s, strlen(s), max, out);
 }
 
 struct unit {

@@ -3,6 +3,7 @@
  */
 #include "udpecho/policy.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -70,5 +71,174 @@ int policy_set_deny_ports(struct echo_policy *policy, const char *list)
 		p = comma + 1;
 	}
 	memcpy(policy->deny_ports, bitmap, sizeof(bitmap));
+	return 0;
+}
+
+int policy_add_broadcast(struct echo_policy *policy, const uint8_t addr[4])
+{
+	if (policy->nbroadcast == POLICY_MAX_BROADCAST)
+		return -ENOSPC;
+	memcpy(policy->broadcast[policy->nbroadcast++], addr, 4);
+	return 0;
+}
+
+/* The IPv4 address a peer really has: its own, or the one inside ::ffff:a.b.c.d. */
+static const uint8_t *ipv4_of(const struct echo_peer *peer)
+{
+	if (peer->family == ECHO_FAMILY_IPV4)
+		return peer->addr;
+	return echo_peer_is_v4mapped(peer) ? peer->addr + 12 : NULL;
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+	while (n > 0 && p[n - 1] == 0)
+		n--;
+	return n == 0;
+}
+
+static int ipv4_bad(const struct echo_policy *policy, const uint8_t a[4])
+{
+	static const uint8_t limited_broadcast[4] = {255, 255, 255, 255};
+
+	/* 0.0.0.0/8 is "this network" (RFC 1122 3.2.1.3): a source only before configuration. */
+	if (a[0] == 0 || (a[0] & 0xf0) == 224 || memcmp(a, limited_broadcast, 4) == 0)
+		return 1;
+	for (size_t i = 0; i < policy->nbroadcast; i++) {
+		if (memcmp(a, policy->broadcast[i], 4) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int policy_source_bad(const struct echo_policy *policy, const struct echo_peer *peer)
+{
+	const uint8_t *v4 = ipv4_of(peer);
+
+	if (v4 != NULL) {
+		/* A v4-mapped source inside a real IPv6 packet is a forgery (RFC 4942 2.2). */
+		if (peer->family == ECHO_FAMILY_IPV6 && peer->arrival_known && peer->arrival_ipv6)
+			return 1;
+		return ipv4_bad(policy, v4);
+	}
+	if (peer->family != ECHO_FAMILY_IPV6)
+		return 0;
+	if (peer->addr[0] == 0xff) /* multicast */
+		return 1;
+	/* ::/96 holds :: (unspecified), ::1 (loopback) and the deprecated IPv4-compatible form. */
+	if (all_zero(peer->addr, 12))
+		return !(all_zero(peer->addr + 12, 3) && peer->addr[15] == 1);
+	return 0;
+}
+
+static int is_loopback(const struct echo_peer *peer)
+{
+	static const uint8_t v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	const uint8_t *v4 = ipv4_of(peer);
+
+	if (v4 != NULL)
+		return v4[0] == 127;
+	return peer->family == ECHO_FAMILY_IPV6 && memcmp(peer->addr, v6_loopback, 16) == 0;
+}
+
+int policy_source_spoofed(const struct echo_peer *peer)
+{
+	/* Linux drops these itself (martians) unless route_localnet is set; say so if one arrives.
+	 */
+	return peer->arrival_known && !peer->arrival_loopback && is_loopback(peer);
+}
+
+static int prefix_match(const uint8_t *addr, const uint8_t *prefix, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(addr, prefix, whole) != 0)
+		return 0;
+	return rest == 0 || ((addr[whole] ^ prefix[whole]) & (0xffu << (8 - rest)) & 0xffu) == 0;
+}
+
+int policy_source_allowed(const struct echo_policy *policy, const struct echo_peer *peer)
+{
+	const uint8_t *v4 = ipv4_of(peer);
+
+	if (policy->nallow == 0)
+		return 1;
+	for (size_t i = 0; i < policy->nallow; i++) {
+		const struct policy_prefix *p = &policy->allow[i];
+
+		if (p->family == ECHO_FAMILY_IPV4 && v4 != NULL &&
+		    prefix_match(v4, p->addr, p->bits))
+			return 1;
+		if (p->family == ECHO_FAMILY_IPV6 && peer->family == ECHO_FAMILY_IPV6 &&
+		    prefix_match(peer->addr, p->addr, p->bits))
+			return 1;
+	}
+	return 0;
+}
+
+static int host_bits_zero(const uint8_t *addr, size_t bits, size_t max_bits)
+{
+	for (size_t b = bits; b < max_bits; b++) {
+		if (addr[b / 8] & (0x80u >> (b % 8)))
+			return 0;
+	}
+	return 1;
+}
+
+/* "ADDR" or "ADDR/BITS", item[0..len); host bits must be zero (a typo otherwise). */
+static int parse_prefix(const char *item, size_t len, struct policy_prefix *out)
+{
+	char text[64];
+	const char *slash = memchr(item, '/', len);
+	size_t addr_len = slash ? (size_t)(slash - item) : len;
+	size_t max_bits, bits;
+
+	if (addr_len == 0 || addr_len >= sizeof(text))
+		return -EINVAL;
+	memcpy(text, item, addr_len);
+	text[addr_len] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, text, out->addr) == 1)
+		out->family = ECHO_FAMILY_IPV4;
+	else if (inet_pton(AF_INET6, text, out->addr) == 1)
+		out->family = ECHO_FAMILY_IPV6;
+	else
+		return -EINVAL;
+	max_bits = out->family == ECHO_FAMILY_IPV4 ? 32 : 128;
+	bits = max_bits;
+	if (slash != NULL && parse_size_span(slash + 1, len - addr_len - 1, max_bits, &bits) != 0)
+		return -EINVAL;
+	out->bits = (unsigned)bits;
+	/* 198.18.0.1/15 has host bits set: ambiguous, refuse it. */
+	return host_bits_zero(out->addr, bits, max_bits) ? 0 : -EINVAL;
+}
+
+int policy_set_allow(struct echo_policy *policy, const char *list)
+{
+	struct policy_prefix parsed[POLICY_MAX_ALLOW];
+	size_t n = 0;
+	const char *p = list;
+
+	if (strcmp(list, "none") == 0) {
+		policy->nallow = 0;
+		return 0;
+	}
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		int rc;
+
+		if (n == POLICY_MAX_ALLOW)
+			return -ENOSPC;
+		rc = parse_prefix(p, len, &parsed[n]);
+		if (rc != 0)
+			return rc;
+		n++;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	memcpy(policy->allow, parsed, n * sizeof(parsed[0]));
+	policy->nallow = n;
 	return 0;
 }

@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -202,4 +204,37 @@ int net_local_addr(int fd, struct net_addr *out)
 	if (getsockname(fd, (struct sockaddr *)&out->ss, &out->len) != 0)
 		return -errno;
 	return 0;
+}
+
+unsigned net_loopback_ifindex(void)
+{
+	struct ifaddrs *list, *ifa;
+	unsigned index = 0;
+
+	if (getifaddrs(&list) != 0)
+		return 0;
+	for (ifa = list; ifa != NULL && index == 0; ifa = ifa->ifa_next) {
+		if (ifa->ifa_flags & IFF_LOOPBACK)
+			index = if_nametoindex(ifa->ifa_name);
+	}
+	freeifaddrs(list);
+	return index;
+}
+
+int net_broadcast_addresses(uint8_t (*out)[4], size_t max)
+{
+	struct ifaddrs *list, *ifa;
+	size_t n = 0;
+
+	if (getifaddrs(&list) != 0)
+		return -errno;
+	for (ifa = list; ifa != NULL && n < max; ifa = ifa->ifa_next) {
+		const struct sockaddr_in *b = (const struct sockaddr_in *)ifa->ifa_broadaddr;
+
+		if ((ifa->ifa_flags & IFF_BROADCAST) && b != NULL && b->sin_family == AF_INET &&
+		    ifa->ifa_addr != NULL && ifa->ifa_addr->sa_family == AF_INET)
+			memcpy(out[n++], &b->sin_addr, 4);
+	}
+	freeifaddrs(list);
+	return (int)n;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "udpecho/addr.h"
 #include "udpecho/net.h"
@@ -180,6 +181,46 @@ static void log_outcome(struct loop *lp, const struct echo_peer *peer, const cha
 	fflush(out);
 }
 
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/*
+ * How the datagram arrived, from its PKTINFO: on which interface, and as
+ * which IP version (a dual-stack socket reports IPv4 packets with
+ * IP_PKTINFO, IPv6 ones with IPV6_PKTINFO).
+ */
+static void note_arrival(const struct loop *lp, const struct datagram *dg, struct echo_peer *peer)
+{
+	struct msghdr in = {.msg_control = (void *)dg->control.buf,
+			    .msg_controllen = dg->controllen};
+	unsigned ifindex = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&in); c != NULL; c = CMSG_NXTHDR(&in, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			ifindex = (unsigned)pi.ipi_ifindex;
+			peer->arrival_ipv6 = 0;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			ifindex = pi.ipi6_ifindex;
+			peer->arrival_ipv6 = 1;
+		} else {
+			continue;
+		}
+		peer->arrival_known = lp->config->loopback_ifindex != 0;
+		peer->arrival_loopback = ifindex == lp->config->loopback_ifindex;
+	}
+}
+
 static void serve_one(struct loop *lp, const struct datagram *dg)
 {
 	struct serve_counters *ct = lp->counters;
@@ -189,6 +230,7 @@ static void serve_one(struct loop *lp, const struct datagram *dg)
 	int rc = 0;
 
 	net_to_peer((const struct sockaddr *)&dg->from, &peer);
+	note_arrival(lp, dg, &peer);
 	ct->received++;
 	ct->bytes_in += dg->len;
 	if (lp->repr != NULL)
@@ -197,8 +239,10 @@ static void serve_one(struct loop *lp, const struct datagram *dg)
 		ct->truncated++;
 		dropped = "truncated";
 	} else {
-		enum echo_verdict verdict =
-			handle_datagram(lp->config->policy, &peer, dg->data, dg->len, &reply);
+		/* The clock is read only when a limiter needs it. */
+		uint64_t now = lp->config->limiter != NULL ? monotonic_us() : 0;
+		enum echo_verdict verdict = echo_decide(lp->config->policy, lp->config->limiter,
+							now, &peer, dg->data, dg->len, &reply);
 		if (verdict != ECHO_VERDICT_ECHO) {
 			ct->dropped[verdict]++;
 			dropped = echo_verdict_name(verdict);

@@ -4,17 +4,23 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "options.h"
 #include "privilege.h"
 #include "udpecho/addr.h"
 #include "udpecho/net.h"
+#include "udpecho/ratelimit.h"
 #include "udpecho/serve.h"
 #include "udpecho/version.h"
 
 #define PROG "udpecho-server"
+/* 16,384 sources (640 KiB): the rate-limit table never grows beyond this. */
+#define SERVER_RATELIMIT_SLOTS 16384u
 
 static volatile sig_atomic_t stop_requested;
 
@@ -82,10 +88,40 @@ static int open_socket(struct server_opts *opts, struct net_addr *bound)
 	return fd;
 }
 
+/* What the host says about sources: its loopback interface and its subnet broadcasts. */
+static void learn_host(struct server_opts *opts, struct serve_config *config)
+{
+	uint8_t broadcast[POLICY_MAX_BROADCAST][4];
+	int n = net_broadcast_addresses(broadcast, POLICY_MAX_BROADCAST);
+
+	for (int i = 0; i < n; i++)
+		(void)policy_add_broadcast(&opts->policy, broadcast[i]);
+	config->loopback_ifindex = net_loopback_ifindex();
+}
+
+/* The --rate-limit table, in fixed memory allocated once; its hash keyed at random. */
+static int make_limiter(const struct server_opts *opts, struct ratelimit *rl,
+			struct ratelimit_slot **slots)
+{
+	uint64_t seed;
+
+	if (opts->rate_pps == 0)
+		return 0;
+	*slots = calloc(SERVER_RATELIMIT_SLOTS, sizeof(**slots));
+	if (*slots == NULL)
+		return -ENOMEM;
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	return ratelimit_init(rl, *slots, SERVER_RATELIMIT_SLOTS, opts->rate_pps, opts->rate_burst,
+			      seed);
+}
+
 static int serve(struct server_opts *opts)
 {
-	struct serve_config config = {&opts->policy, opts->verbose ? stdout : NULL};
+	struct serve_config config = {&opts->policy, NULL, opts->verbose ? stdout : NULL, 0};
 	struct serve_counters counters;
+	struct ratelimit limiter;
+	struct ratelimit_slot *slots = NULL;
 	struct net_addr bound;
 	struct echo_peer local;
 	sigset_t waitmask;
@@ -99,10 +135,19 @@ static int serve(struct server_opts *opts)
 	fd = open_socket(opts, &bound);
 	if (fd < 0)
 		return 2;
+	learn_host(opts, &config);
+	if ((rc = make_limiter(opts, &limiter, &slots)) != 0) {
+		fprintf(stderr, "%s: --rate-limit: %s\n", PROG, strerror(-rc));
+		close(fd);
+		return 1;
+	}
+	if (slots != NULL)
+		config.limiter = &limiter;
 	/* Bound (port 7 needs root); now give root up before touching any datagram. */
 	if (opts->user != NULL && privilege_drop(opts->user, summary, sizeof(summary)) != 0) {
 		fprintf(stderr, "%s: %s\n", PROG, summary);
 		close(fd);
+		free(slots);
 		return 2;
 	}
 	net_to_peer((const struct sockaddr *)&bound.ss, &local);
@@ -111,6 +156,7 @@ static int serve(struct server_opts *opts)
 	memset(&counters, 0, sizeof(counters));
 	rc = serve_run(fd, &config, &counters, &stop_requested, &waitmask);
 	close(fd);
+	free(slots);
 	serve_format_summary(summary, sizeof(summary), &counters);
 	printf("%s\n", summary);
 	fflush(stdout);

@@ -10,6 +10,7 @@
 #include "udpecho/cli.h"
 #include "udpecho/echo.h"
 #include "udpecho/parse.h"
+#include "udpecho/ratelimit.h"
 
 enum {
 	OPT_BIND,
@@ -18,6 +19,8 @@ enum {
 	OPT_MAX_SIZE,
 	OPT_DENY_PORTS,
 	OPT_USER,
+	OPT_RATE_LIMIT,
+	OPT_ALLOW,
 	OPT_HELP,
 	OPT_VERSION
 };
@@ -29,6 +32,8 @@ static const struct cli_option options[] = {
 	{"max-size", 0, 1, OPT_MAX_SIZE},
 	{"deny-ports", 0, 1, OPT_DENY_PORTS},
 	{"user", 0, 1, OPT_USER},
+	{"rate-limit", 0, 1, OPT_RATE_LIMIT},
+	{"allow", 0, 1, OPT_ALLOW},
 	{"help", 'h', 0, OPT_HELP},
 	{"version", 0, 0, OPT_VERSION},
 	{NULL, 0, 0, 0},
@@ -36,7 +41,8 @@ static const struct cli_option options[] = {
 
 const char server_usage[] =
 	"usage: udpecho-server [--bind ADDR] [--port N] [-v|--verbose] [--max-size N]\n"
-	"                      [--deny-ports LIST] [--user NAME] [--help] [--version]\n"
+	"                      [--deny-ports LIST] [--rate-limit PPS[,BURST]] [--allow PREFIXES]\n"
+	"                      [--user NAME] [--help] [--version]\n"
 	"\n"
 	"A UDP echo server (RFC 862): every datagram, 0 to 65,507 bytes (IPv4) or\n"
 	"65,527 bytes (IPv6), goes back byte for byte from the address it was sent to.\n"
@@ -49,6 +55,10 @@ const char server_usage[] =
 	"  --deny-ports LIST  source ports to drop, e.g. 0,7,13-19 or none\n"
 	"                     (default " POLICY_DEFAULT_DENY_PORTS
 	": loops with other small services)\n"
+	"  --rate-limit PPS[,BURST]\n"
+	"                     per source address, at most PPS echoes a second, bursts\n"
+	"                     of BURST (default PPS); the table of sources has fixed size\n"
+	"  --allow PREFIXES   answer only these sources: 198.18.0.0/15,fd00::/8 (CIDR)\n"
 	"  --user NAME        once bound, drop to this user and its group; refuse to\n"
 	"                     run if that fails (bind port 7 as root, then serve as NAME)\n"
 	"  -h, --help         show this help\n"
@@ -61,7 +71,7 @@ const char server_usage[] =
 static int bad_value(char *err, size_t errlen, const char *flag, const char *value, int rc,
 		     const char *range, const char *kind)
 {
-	if (rc == -ERANGE)
+	if (rc == -ERANGE || rc == -ENOSPC)
 		snprintf(err, errlen, "%s: '%s' is out of range (%s)", flag, value, range);
 	else
 		snprintf(err, errlen, "%s: '%s' is not %s", flag, value, kind);
@@ -101,6 +111,16 @@ static int apply(struct server_opts *opts, int id, const char *value, char *err,
 			return -1;
 		}
 		opts->user = value;
+		break;
+	case OPT_RATE_LIMIT:
+		if ((rc = ratelimit_parse(value, &opts->rate_pps, &opts->rate_burst)) != 0)
+			return bad_value(err, errlen, "--rate-limit", value, rc, "1-10000000",
+					 "PPS or PPS,BURST");
+		break;
+	case OPT_ALLOW:
+		if ((rc = policy_set_allow(&opts->policy, value)) != 0)
+			return bad_value(err, errlen, "--allow", value, rc, "at most 64 prefixes",
+					 "a list of prefixes like 198.18.0.0/15,fd00::/8");
 		break;
 	case OPT_HELP:
 		opts->action = SERVER_HELP;

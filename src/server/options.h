@@ -19,8 +19,9 @@ struct server_opts {
 	const char *bind;
 	uint16_t port;
 	int verbose;
-	int max_size_given; /* checked against the bound family once it is known */
-	const char *user;   /* --user: drop to this user once bound, or NULL */
+	int max_size_given;            /* checked against the bound family once it is known */
+	const char *user;              /* --user: drop to this user once bound, or NULL */
+	uint32_t rate_pps, rate_burst; /* --rate-limit; 0: none */
 	struct echo_policy policy;
 };
 

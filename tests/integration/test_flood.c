@@ -104,8 +104,9 @@ static unsigned long long counter(const char *summary, const char *key)
 static void test_flood_leaves_memory_flat_and_counters_consistent(void **state)
 {
 	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", NULL};
-	static const char *const reasons[] = {"too_big",   "denied_port", "bad_peer",
-					      "truncated", "send_errors", NULL};
+	static const char *const reasons[] = {
+		"bad_peer", "bad_source",   "spoofed",   "not_allowed", "denied_port",
+		"too_big",  "rate_limited", "truncated", "send_errors", NULL};
 	unsigned long long received, echoed, dropped, sum = 0;
 	long before, after;
 	pid_t senders[SENDERS];

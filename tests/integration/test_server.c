@@ -157,7 +157,8 @@ static void test_max_size_drops_and_counts(void **state)
 	assert_non_null(strstr(out, "dropped: too_big\n"));
 	assert_non_null(strstr(out, "sent 100 bytes back to ('127.0.0.1', "));
 	assert_non_null(strstr(out, "summary: received=3 bytes_in=65708 echoed=1 bytes_out=100 "
-				    "dropped=2 too_big=2 denied_port=0"));
+				    "dropped=2 bad_peer=0 bad_source=0 spoofed=0 not_allowed=0 "
+				    "denied_port=0 too_big=2 rate_limited=0"));
 	free(out);
 	proc_cleanup(&s.proc);
 }
@@ -180,9 +181,11 @@ static void test_summary_counts_on_sigterm(void **state)
 	/* Without -v: the startup line, then the summary, nothing else. */
 	assert_int_equal(count_lines(out), 2);
 	assert_non_null(strstr(out, "starting up on localhost port "));
-	assert_non_null(strstr(out, "\nsummary: received=10 bytes_in=450 echoed=10 bytes_out=450 "
-				    "dropped=0 too_big=0 denied_port=0 bad_peer=0 truncated=0 "
-				    "send_errors=0 recv_errors=0\n"));
+	assert_non_null(strstr(out,
+			       "\nsummary: received=10 bytes_in=450 echoed=10 bytes_out=450 "
+			       "dropped=0 bad_peer=0 bad_source=0 spoofed=0 not_allowed=0 "
+			       "denied_port=0 too_big=0 rate_limited=0 truncated=0 send_errors=0 "
+			       "recv_errors=0\n"));
 	free(out);
 	proc_cleanup(&s.proc);
 }
@@ -250,6 +253,64 @@ static void test_loop_source_ports_are_dropped(void **state)
 	assert_int_equal(server_stop(&s, SIGINT), 0);
 	proc_cleanup(&s.proc);
 	close(fd);
+}
+
+static void test_allow_list_answers_only_its_prefixes(void **state)
+{
+	const char *args[] = {
+		"--bind", "0.0.0.0", "--port", "0", "--allow", "127.0.0.2/32,fd00::/8", NULL};
+	struct server s;
+	char *out;
+	int in, outside;
+
+	(void)state;
+	assert_int_equal(server_start(&s, args), 0);
+	in = udp_bound("127.0.0.2", 0);
+	outside = udp_bound("127.0.0.3", 0);
+	expect_exact_echo(in, "127.0.0.1", s.port, 42);
+	expect_silence(outside, "127.0.0.1", s.port, 42);
+	close(in);
+	close(outside);
+	assert_int_equal(server_stop(&s, SIGTERM), 0);
+	out = proc_stdout(&s.proc);
+	assert_non_null(strstr(out, " echoed=1 "));
+	assert_non_null(strstr(out, " not_allowed=1 "));
+	free(out);
+	proc_cleanup(&s.proc);
+}
+
+/* 30 datagrams at once against 10 a second with bursts of 5: 5 pass, the rest are counted. */
+static void test_rate_limit_per_source(void **state)
+{
+	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", "--rate-limit", "10,5", NULL};
+	struct sockaddr_storage to, from;
+	socklen_t tolen;
+	struct server s;
+	int a, b, answered = 0;
+	char *out;
+
+	(void)state;
+	assert_int_equal(server_start(&s, args), 0);
+	tolen = udp_addr("127.0.0.1", s.port, &to);
+	a = udp_bound("127.0.0.1", 0);
+	b = udp_bound("127.0.0.2", 0);
+	fill(request, 64, 9);
+	for (int i = 0; i < 30; i++)
+		assert_int_equal(sendto(a, request, 64, 0, (struct sockaddr *)&to, tolen), 64);
+	while (udp_recv(a, reply, sizeof(reply), &from, SILENCE_MS) == 64)
+		answered++;
+	/* A burst of 5, and perhaps one more token refilled while the 30 went out. */
+	assert_true(answered >= 5 && answered <= 6);
+	/* Another source has its own bucket. */
+	expect_exact_echo(b, "127.0.0.1", s.port, 64);
+	close(a);
+	close(b);
+	assert_int_equal(server_stop(&s, SIGTERM), 0);
+	out = proc_stdout(&s.proc);
+	assert_non_null(strstr(out, " rate_limited="));
+	assert_true(strstr(out, " rate_limited=24 ") != NULL || strstr(out, " rate_limited=25 "));
+	free(out);
+	proc_cleanup(&s.proc);
 }
 
 /* The Uid: line of /proc/PID/status: real, effective, saved, filesystem. */
@@ -328,6 +389,9 @@ static void test_bad_arguments_exit_2_with_one_line(void **state)
 	const char *stray[] = {"extra", NULL};
 	const char *missing[] = {"--port", NULL};
 	const char *user[] = {"--port", "0", "--user", "no-such-user-here", NULL};
+	const char *rate[] = {"--rate-limit", "0", NULL};
+	const char *rate_text[] = {"--rate-limit", "fast", NULL};
+	const char *allow[] = {"--allow", "198.18.0.1/15", NULL};
 
 	(void)state;
 	expect_usage_error(port_range, "udpecho-server: --port: '70000' is out of range (0-65535)");
@@ -340,6 +404,11 @@ static void test_bad_arguments_exit_2_with_one_line(void **state)
 	expect_usage_error(stray, "udpecho-server: unexpected argument 'extra'");
 	expect_usage_error(missing, "udpecho-server: option '--port' needs a value");
 	expect_usage_error(user, "udpecho-server: --user no-such-user-here: no such user");
+	expect_usage_error(rate, "udpecho-server: --rate-limit: '0' is out of range (1-10000000)");
+	expect_usage_error(rate_text,
+			   "udpecho-server: --rate-limit: 'fast' is not PPS or PPS,BURST");
+	expect_usage_error(allow, "udpecho-server: --allow: '198.18.0.1/15' is not a list of "
+				  "prefixes like 198.18.0.0/15,fd00::/8");
 }
 
 static void test_address_in_use_exits_2(void **state)
@@ -395,6 +464,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_vanished_clients_do_not_stop_the_server),
 		cmocka_unit_test(test_loop_source_ports_are_dropped),
 		cmocka_unit_test(test_user_drops_root_after_binding),
+		cmocka_unit_test(test_allow_list_answers_only_its_prefixes),
+		cmocka_unit_test(test_rate_limit_per_source),
 		cmocka_unit_test(test_bad_arguments_exit_2_with_one_line),
 		cmocka_unit_test(test_address_in_use_exits_2),
 		cmocka_unit_test(test_help_and_version),

@@ -165,6 +165,19 @@ static void test_altered_tag_is_not_read_as_another_request(void **state)
 	}
 }
 
+/* Found by fuzz_check: a run byte zeroed in transit read back as a tag of another run. */
+static void test_tag_with_a_nul_is_not_a_tag(void **state)
+{
+	uint8_t buf[32];
+	struct check_tag t = {check_run_id(0xffffffffu), 16383, 16383, 0xfffffffu}, out;
+
+	(void)state;
+	check_payload(buf, sizeof(buf), &t);
+	assert_int_equal(check_tag_read(buf, sizeof(buf), &out), 0);
+	buf[7] = 0;
+	assert_int_equal(check_tag_read(buf, sizeof(buf), &out), -1);
+}
+
 static void test_bisection_finds_the_boundary(void **state)
 {
 	(void)state;
@@ -210,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_tags_round_trip_without_nul),
 		cmocka_unit_test(test_payload_depends_on_tag_not_attempt),
 		cmocka_unit_test(test_altered_tag_is_not_read_as_another_request),
+		cmocka_unit_test(test_tag_with_a_nul_is_not_a_tag),
 		cmocka_unit_test(test_bisection_finds_the_boundary),
 		cmocka_unit_test(test_bisection_edges),
 	};
