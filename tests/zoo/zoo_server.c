@@ -182,7 +182,7 @@ static void stream_echo(int fd, const uint8_t *first, size_t first_len,
 	size_t npeers = 0, n = first_len;
 	const uint8_t *data = first;
 
-	usleep(20000); /* let the queue fill, as a stream reader would */
+	usleep(10000); /* let the queue fill, as a stream reader would */
 	for (;;) {
 		size_t p;
 		ssize_t got;
