@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define HIST_SUB_BITS 7
-#define HIST_SUB (1u << HIST_SUB_BITS)
+#define HIST_SUB ((size_t)1 << HIST_SUB_BITS)
 #define HIST_MAX_BITS 42
 #define HIST_MAX ((1ull << HIST_MAX_BITS) - 1)
 #define HIST_BUCKETS (((HIST_MAX_BITS - 1 - HIST_SUB_BITS) << HIST_SUB_BITS) + 2 * HIST_SUB)

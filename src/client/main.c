@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench.h"
 #include "check.h"
 #include "send.h"
 #include "udpecho/version.h"
@@ -16,6 +17,7 @@ static const char usage[] =
 	"Commands:\n"
 	"  send      send one datagram and check the echo (the classic client)\n"
 	"  check     check any UDP echo server against RFC 862 and name each defect\n"
+	"  bench     load an echo server: echoes/s, loss, latency percentiles\n"
 	"\n"
 	"Run 'udpecho COMMAND --help' for a command's options.\n"
 	"  -h, --help     show this help\n"
@@ -41,6 +43,8 @@ int main(int argc, char **argv)
 		return send_main(argc, argv, 2);
 	if (strcmp(cmd, "check") == 0)
 		return check_main(argc, argv, 2);
+	if (strcmp(cmd, "bench") == 0)
+		return bench_main(argc, argv, 2);
 	fprintf(stderr, "udpecho: unknown command '%s' (try --help)\n", cmd);
 	return 2;
 }

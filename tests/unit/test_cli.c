@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "bench.h"
 #include "options.h"
 #include "send.h"
 #include "udpecho/cli.h"
@@ -217,6 +218,41 @@ static void test_send_bad_values(void **state)
 			  "or 250ms; more than 0, at most a day)");
 }
 
+static void test_bench_flags(void **state)
+{
+	char *ok[] = {"u",        "bench", "::1",        "7",    "--size=1400",
+		      "--rate",   "1000",  "--sockets",  "4",    "--gso",
+		      "--format", "json",  "--duration", "250ms"};
+	char *defaults[] = {"u", "bench", "127.0.0.1", "10000"};
+	char *no_port[] = {"u", "bench", "127.0.0.1"};
+	char *big[] = {"u", "bench", "h", "7", "--size", "65528"};
+	char *win[] = {"u", "bench", "h", "7", "--window", "0"};
+	struct bench_opts o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(bench_parse_args(ARGC(ok), ok, 2, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.host, "::1");
+	assert_int_equal(o.port, 7);
+	assert_int_equal(o.size, 1400);
+	assert_int_equal(o.rate, 1000);
+	assert_int_equal(o.sockets, 4);
+	assert_true(o.gso && o.json);
+	assert_int_equal(o.duration_us, 250000);
+	assert_int_equal(bench_parse_args(ARGC(defaults), defaults, 2, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.size, 64);
+	assert_int_equal(o.window, 32);
+	assert_int_equal(o.sockets, 1);
+	assert_int_equal(o.rate, 0);
+	assert_int_equal(o.duration_us, 5000000);
+	assert_int_equal(bench_parse_args(ARGC(no_port), no_port, 2, &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "give HOST and PORT");
+	assert_int_equal(bench_parse_args(ARGC(big), big, 2, &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "--size: '65528' is not a number from 0 to 65527");
+	assert_int_equal(bench_parse_args(ARGC(win), win, 2, &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "--window: '0' is not a number from 1 to 4096");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_send_defaults),
 		cmocka_unit_test(test_send_flags),
 		cmocka_unit_test(test_send_bad_values),
+		cmocka_unit_test(test_bench_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,647 @@
+/*
+ * bench.c: `udpecho bench`: load an echo server and measure it honestly.
+ *
+ * Closed loop keeps --window requests in flight per socket; open loop
+ * (--rate) sends on a schedule and times every reply from the time its
+ * request was due, not from when it went out, so a server that stalls
+ * cannot hide its queue (no coordinated omission).  Every echo is checked
+ * byte for byte; a wrong one is counted, never timed.  Requests of 16 bytes
+ * or more carry their sequence number and due time (ns); shorter ones are
+ * matched in order (FIFO), which is exact unless the path reorders.
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "udpecho/addr.h"
+#include "udpecho/cli.h"
+#include "udpecho/echo.h"
+#include "udpecho/hist.h"
+#include "udpecho/parse.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+#define PROG "udpecho"
+#define BATCH 64
+#define RING 8192u                    /* per socket, > BENCH_MAX_WINDOW */
+#define LOSS_TIMEOUT_NS 1000000000ull /* a reply later than this counts as lost */
+#define DRAIN_NS 1000000000ull
+
+struct sock {
+	int fd;
+	uint64_t next_seq, oldest;
+	unsigned outstanding;
+	uint64_t due[RING]; /* when each outstanding request was due (ns) */
+	uint8_t live[RING];
+};
+
+struct bench {
+	const struct bench_opts *o;
+	struct net_addr target;
+	struct sock *socks;
+	uint8_t *sendbuf, *recvbuf;
+	struct hist lat;
+	uint64_t start, end, sent, echoed, wrong, lost, bytes;
+	int gso; /* still in use: falls back to plain sends if the kernel refuses */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The request for seq: header (if it fits), then a pattern derived from seq. */
+static void fill(uint8_t *buf, size_t size, uint64_t seq, uint64_t due)
+{
+	size_t i = 0;
+
+	if (size >= BENCH_HEADER) {
+		put64(buf, seq);
+		put64(buf + 8, due);
+		i = BENCH_HEADER;
+	}
+	for (; i < size; i++)
+		buf[i] = (uint8_t)(seq * 131u + i);
+}
+
+static int verify(const uint8_t *buf, size_t size, uint64_t seq)
+{
+	for (size_t i = size >= BENCH_HEADER ? BENCH_HEADER : 0; i < size; i++) {
+		if (buf[i] != (uint8_t)(seq * 131u + i))
+			return 0;
+	}
+	return 1;
+}
+
+/* Prepares up to n requests of socket s at sendbuf; returns how many. */
+static unsigned prepare(struct bench *b, struct sock *s, unsigned n, uint64_t due0, uint64_t step)
+{
+	size_t size = b->o->size;
+	unsigned k;
+
+	/* Seqs in flight stay within one ring, so no two share a slot. */
+	for (k = 0; k < n && s->next_seq - s->oldest < RING - 1; k++) {
+		uint64_t seq = s->next_seq++, due = step ? due0 + k * step : now_ns();
+
+		fill(b->sendbuf + (size_t)k * size, size, seq, due);
+		s->due[seq % RING] = due;
+		s->live[seq % RING] = 1;
+		s->outstanding++;
+	}
+	return k;
+}
+
+/* Takes back the last n prepared requests, which the kernel did not take (a full buffer). */
+static void unsend(struct bench *b, struct sock *s, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t seq = --s->next_seq;
+
+		s->live[seq % RING] = 0;
+		s->outstanding--;
+	}
+	b->sent -= n;
+}
+
+/*
+ * One GSO send of k segments: returns how many went (k or 0), or -1 if the
+ * kernel refuses GSO itself (the caller falls back to plain sends).
+ */
+static int send_gso(struct bench *b, struct sock *s, unsigned k)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {b->sendbuf, (size_t)k * b->o->size};
+	struct msghdr msg = {.msg_name = &b->target.ss,
+			     .msg_namelen = b->target.len,
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	uint16_t seg = (uint16_t)b->o->size;
+
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	if (sendmsg(s->fd, &msg, MSG_DONTWAIT) >= 0)
+		return (int)k;
+	return errno == EINVAL || errno == EIO || errno == EMSGSIZE || errno == ENOPROTOOPT ? -1
+											    : 0;
+}
+
+/* Returns how many of the k requests the kernel took. */
+static unsigned send_plain(struct bench *b, struct sock *s, unsigned k)
+{
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+
+	for (unsigned i = 0; i < k; i++) {
+		iov[i] = (struct iovec){b->sendbuf + (size_t)i * b->o->size, b->o->size};
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &b->target.ss,
+						       .msg_namelen = b->target.len,
+						       .msg_iov = &iov[i],
+						       .msg_iovlen = 1}};
+	}
+	int n = sendmmsg(s->fd, msgs, k, MSG_DONTWAIT);
+
+	return n > 0 ? (unsigned)n : 0;
+}
+
+/* Sends n requests on s, due from due0 every step ns (step 0: now). */
+static void send_batch(struct bench *b, struct sock *s, unsigned n, uint64_t due0, uint64_t step)
+{
+	unsigned max = n < BATCH ? n : BATCH, k;
+
+	if (b->gso && (size_t)max * b->o->size > ECHO_MAX_PAYLOAD_V4)
+		max = (unsigned)(ECHO_MAX_PAYLOAD_V4 / b->o->size);
+	k = prepare(b, s, max, due0, step);
+	if (k == 0)
+		return;
+	b->sent += k;
+	if (b->gso && k > 1) {
+		int went = send_gso(b, s, k);
+
+		if (went >= 0) {
+			unsend(b, s, k - (unsigned)went);
+			return;
+		}
+		b->gso = 0; /* refused: plain sends from now on, and the report says so */
+	}
+	unsend(b, s, k - send_plain(b, s, k));
+}
+
+static void settle(struct bench *b, struct sock *s, uint64_t seq, const uint8_t *buf, size_t n,
+		   uint64_t now)
+{
+	size_t slot = seq % RING;
+
+	if (seq >= s->next_seq || !s->live[slot])
+		return; /* a duplicate, or already counted lost */
+	s->live[slot] = 0;
+	s->outstanding--;
+	if (n != b->o->size || !verify(buf, n, seq)) {
+		b->wrong++;
+		return;
+	}
+	b->echoed++;
+	b->bytes += n;
+	hist_record(&b->lat, now > s->due[slot] ? now - s->due[slot] : 0);
+}
+
+static void receive(struct bench *b, struct sock *s)
+{
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	size_t cap = b->o->size + 1;
+	int n;
+
+	for (int i = 0; i < BATCH; i++) {
+		iov[i] = (struct iovec){b->recvbuf + (size_t)i * cap, cap};
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+	}
+	while ((n = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT, NULL)) > 0) {
+		uint64_t now = now_ns();
+
+		for (int i = 0; i < n; i++) {
+			const uint8_t *buf = iov[i].iov_base;
+			size_t len = msgs[i].msg_len;
+			uint64_t seq = len >= BENCH_HEADER && b->o->size >= BENCH_HEADER
+					       ? get64(buf)
+					       : s->oldest;
+
+			if (b->o->size < BENCH_HEADER)
+				while (seq < s->next_seq && !s->live[seq % RING])
+					seq++; /* FIFO: the oldest still outstanding */
+			settle(b, s, seq, buf, len, now);
+		}
+		while (s->oldest < s->next_seq && !s->live[s->oldest % RING])
+			s->oldest++;
+	}
+}
+
+/* Requests older than the loss timeout are lost; the oldest pointer moves past settled ones. */
+static void expire(struct bench *b, struct sock *s, uint64_t now)
+{
+	while (s->oldest < s->next_seq) {
+		size_t slot = s->oldest % RING;
+
+		if (s->live[slot]) {
+			if (now < s->due[slot] || now - s->due[slot] < LOSS_TIMEOUT_NS)
+				break;
+			s->live[slot] = 0;
+			s->outstanding--;
+			b->lost++;
+		}
+		s->oldest++;
+	}
+}
+
+static void progress(const struct bench *b, uint64_t now)
+{
+	double secs = (double)(now - b->start) / 1e9;
+
+	fprintf(stderr, "\r\033[K%5.1f s  %llu echoes  %.0f/s  p99 %.3f ms  lost %llu  wrong %llu",
+		secs, (unsigned long long)b->echoed, secs > 0 ? (double)b->echoed / secs : 0.0,
+		(double)hist_percentile(&b->lat, 99) / 1e6, (unsigned long long)b->lost,
+		(unsigned long long)b->wrong);
+}
+
+static unsigned outstanding(const struct bench *b)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < b->o->sockets; i++)
+		n += b->socks[i].outstanding;
+	return n;
+}
+
+/* Open loop: every request due by now, each timed from its own due time even if it leaves late. */
+static void send_scheduled(struct bench *b, uint64_t now, uint64_t *scheduled)
+{
+	const struct bench_opts *o = b->o;
+	uint64_t step = 1000000000u / o->rate; /* rate <= 1e8: step >= 10 ns */
+	uint64_t due_count = (now - b->start) / step + 1;
+
+	while (*scheduled < due_count) {
+		struct sock *s = &b->socks[*scheduled % o->sockets];
+		uint64_t n = due_count - *scheduled < BATCH ? due_count - *scheduled : BATCH;
+		uint64_t before = b->sent;
+
+		send_batch(b, s, (unsigned)n, b->start + *scheduled * step, step);
+		if (b->sent == before)
+			return; /* this socket's ring is full: the server is far behind */
+		*scheduled += b->sent - before;
+	}
+}
+
+/* Sends what is due now: closed loop tops every window up; open loop follows the schedule. */
+static void send_due(struct bench *b, uint64_t now, uint64_t *scheduled)
+{
+	const struct bench_opts *o = b->o;
+
+	if (o->sockets == 0)
+		return;
+	if (o->rate != 0) {
+		send_scheduled(b, now, scheduled);
+		return;
+	}
+	for (unsigned i = 0; i < o->sockets; i++) {
+		struct sock *s = &b->socks[i];
+
+		if (s->outstanding < o->window)
+			send_batch(b, s, o->window - s->outstanding, 0, 0);
+	}
+}
+
+static void run_load(struct bench *b)
+{
+	struct pollfd pfd[BENCH_MAX_SOCKETS];
+	uint64_t now = now_ns(), scheduled = 0, next_tick, drain_end = 0;
+	int tty = isatty(STDERR_FILENO);
+
+	b->start = now;
+	b->end = now + b->o->duration_us * 1000u;
+	next_tick = now + 1000000000u;
+	for (unsigned i = 0; i < b->o->sockets; i++)
+		pfd[i] = (struct pollfd){.fd = b->socks[i].fd, .events = POLLIN};
+	for (;;) {
+		now = now_ns();
+		if (now < b->end) {
+			send_due(b, now, &scheduled);
+		} else if (drain_end == 0) {
+			drain_end = now + DRAIN_NS;
+		} else if (now >= drain_end || outstanding(b) == 0) {
+			break;
+		}
+		if (poll(pfd, b->o->sockets, b->o->rate ? 0 : 1) > 0) {
+			for (unsigned i = 0; i < b->o->sockets; i++) {
+				if (pfd[i].revents)
+					receive(b, &b->socks[i]);
+			}
+		}
+		if (now >= next_tick) {
+			for (unsigned i = 0; i < b->o->sockets; i++)
+				expire(b, &b->socks[i], now);
+			if (tty)
+				progress(b, now);
+			next_tick = now + 1000000000u;
+		}
+	}
+	for (unsigned i = 0; i < b->o->sockets; i++) /* what is left after the drain is lost */
+		expire(b, &b->socks[i], UINT64_MAX / 2);
+	if (tty)
+		fputs("\r\033[K", stderr);
+}
+
+static void mode_text(const struct bench *b, char *out, size_t cap)
+{
+	const struct bench_opts *o = b->o;
+	int n;
+
+	if (o->rate)
+		n = snprintf(out, cap, "open loop at %llu/s over %u socket%s",
+			     (unsigned long long)o->rate, o->sockets, o->sockets > 1 ? "s" : "");
+	else
+		n = snprintf(out, cap, "closed loop, window %u x %u socket%s", o->window,
+			     o->sockets, o->sockets > 1 ? "s" : "");
+	snprintf(out + n, cap - (size_t)n, ", %zu-byte datagrams, %s%s", o->size,
+		 o->gso ? (b->gso ? "GSO sends" : "GSO refused by the kernel: plain sends")
+			: "plain sends",
+		 o->size < BENCH_HEADER ? ", replies matched in order (too small for a header)"
+					: "");
+}
+
+static void report(const struct bench *b)
+{
+	const struct bench_opts *o = b->o;
+	double secs = (double)(b->end - b->start) / 1e9, total = (double)(b->sent ? b->sent : 1);
+	double loss = 100.0 * (double)b->lost / total;
+	static const double pcts[] = {50, 90, 99, 99.9, 100};
+	static const char *const names[] = {"p50", "p90", "p99", "p99.9", "max"};
+	char mode[256], target[ADDR_STR_MAX];
+
+	mode_text(b, mode, sizeof(mode));
+	net_format(target, sizeof(target), &b->target);
+	if (o->json) {
+		printf("{\"tool\": \"udpecho\", \"target\": \"%s\", \"mode\": \"%s\", \"seconds\": "
+		       "%.3f, "
+		       "\"sent\": %llu, \"echoed\": %llu, \"wrong\": %llu, \"lost\": %llu, "
+		       "\"loss_pct\": %.3f, \"echoes_per_s\": %.1f, \"mb_per_s\": %.3f, "
+		       "\"latency_ms\": {",
+		       target, mode, secs, (unsigned long long)b->sent,
+		       (unsigned long long)b->echoed, (unsigned long long)b->wrong,
+		       (unsigned long long)b->lost, loss, (double)b->echoed / secs,
+		       (double)b->bytes / secs / 1e6);
+		for (int i = 0; i < 5; i++)
+			printf("%s\"%s\": %.4f", i ? ", " : "", names[i],
+			       (double)hist_percentile(&b->lat, pcts[i]) / 1e6);
+		printf("}}\n");
+		return;
+	}
+	printf("udpecho bench: %s, %.1f s\nmode: %s\n", target, secs, mode);
+	printf("%-10s %-10s %-8s %-8s %-8s %-12s %-10s\n", "sent", "echoed", "wrong", "lost",
+	       "loss", "echoes/s", "MB/s");
+	printf("%-10llu %-10llu %-8llu %-8llu %-8s %-12.0f %-10.2f\n", (unsigned long long)b->sent,
+	       (unsigned long long)b->echoed, (unsigned long long)b->wrong,
+	       (unsigned long long)b->lost, "", (double)b->echoed / secs,
+	       (double)b->bytes / secs / 1e6);
+	printf("loss %.3f%%\nlatency (ms)", loss);
+	for (int i = 0; i < 5; i++)
+		printf("  %s %.3f", names[i], (double)hist_percentile(&b->lat, pcts[i]) / 1e6);
+	printf("\n");
+}
+
+static int open_sockets(struct bench *b)
+{
+	for (unsigned i = 0; i < b->o->sockets; i++) {
+		int fd = net_client_socket(&b->target), size = 4 << 20;
+
+		if (fd < 0)
+			return fd;
+		/* Room for a window of the largest datagrams both ways. */
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+		b->socks[i].fd = fd;
+	}
+	return 0;
+}
+
+static int run(const struct bench_opts *o)
+{
+	struct bench *b = calloc(1, sizeof(*b));
+	const char *why = NULL;
+	int rc = 1;
+
+	if (b == NULL)
+		return 1;
+	b->o = o;
+	b->gso = o->gso;
+	hist_init(&b->lat);
+	if (net_resolve(o->host, o->port, o->family, &b->target, &why) != 0) {
+		fprintf(stderr, "%s bench: '%s': %s\n", PROG, o->host, why);
+		free(b);
+		return 2;
+	}
+	b->socks = calloc(o->sockets, sizeof(*b->socks));
+	b->sendbuf = malloc((size_t)BATCH * o->size + 1);
+	b->recvbuf = malloc((size_t)BATCH * (o->size + 1));
+	for (unsigned i = 0; b->socks != NULL && i < o->sockets; i++)
+		b->socks[i].fd = -1;
+	if (b->socks != NULL && b->sendbuf != NULL && b->recvbuf != NULL) {
+		int err = open_sockets(b);
+
+		if (err == 0) {
+			run_load(b);
+			report(b);
+			rc = b->echoed > 0 ? 0 : 1;
+		} else {
+			fprintf(stderr, "%s bench: socket: %s\n", PROG, strerror(-err));
+		}
+	}
+	for (unsigned i = 0; b->socks != NULL && i < o->sockets; i++) {
+		if (b->socks[i].fd >= 0)
+			close(b->socks[i].fd);
+	}
+	free(b->socks);
+	free(b->sendbuf);
+	free(b->recvbuf);
+	free(b);
+	return rc;
+}
+
+enum {
+	OPT_SIZE,
+	OPT_DURATION,
+	OPT_WINDOW,
+	OPT_RATE,
+	OPT_SOCKETS,
+	OPT_GSO,
+	OPT_FORMAT,
+	OPT_V4,
+	OPT_V6,
+	OPT_HELP
+};
+
+static const struct cli_option options[] = {
+	{"size", 0, 1, OPT_SIZE},
+	{"duration", 0, 1, OPT_DURATION},
+	{"window", 0, 1, OPT_WINDOW},
+	{"rate", 0, 1, OPT_RATE},
+	{"sockets", 0, 1, OPT_SOCKETS},
+	{"gso", 0, 0, OPT_GSO},
+	{"format", 0, 1, OPT_FORMAT},
+	{NULL, '4', 0, OPT_V4},
+	{NULL, '6', 0, OPT_V6},
+	{"help", 'h', 0, OPT_HELP},
+	{NULL, 0, 0, 0},
+};
+
+const char bench_usage[] =
+	"usage: udpecho bench HOST PORT [--size N] [--duration DUR] [--window W] [--rate PPS]\n"
+	"                     [--sockets K] [--gso] [--format text|json] [-4|-6]\n"
+	"\n"
+	"Load a UDP echo server and measure echoes/s, loss and latency; every echo is\n"
+	"checked byte for byte.\n"
+	"\n"
+	"  --size N        datagram size, 0 to the family maximum (default 64)\n"
+	"  --duration DUR  how long to send (default 5s)\n"
+	"  --window W      closed loop: requests in flight per socket (default 32)\n"
+	"  --rate PPS      open loop: requests per second in all, latency timed from when\n"
+	"                  each was due (no coordinated omission)\n"
+	"  --sockets K     client sockets (default 1, at most 64)\n"
+	"  --gso           send batches as UDP GSO super-packets (UDP_SEGMENT)\n"
+	"  --format F      text (default) or json\n"
+	"\n"
+	"Exit status: 0 some echoes came back, 1 none did, 2 usage error.\n";
+
+static int number(const char *flag, const char *value, size_t min, size_t max, size_t *out,
+		  char *err, size_t errlen)
+{
+	if (parse_size(value, max, out) == 0 && *out >= min)
+		return 0;
+	snprintf(err, errlen, "%s: '%s' is not a number from %zu to %zu", flag, value, min, max);
+	return -1;
+}
+
+static int apply(struct bench_opts *o, int id, const char *value, char *err, size_t errlen)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	switch (id) {
+	case OPT_SIZE:
+		rc = number("--size", value, 0, ECHO_MAX_PAYLOAD, &o->size, err, errlen);
+		break;
+	case OPT_DURATION:
+		if (parse_duration(value, &o->duration_us) != 0) {
+			snprintf(err, errlen, "--duration: '%s' is not a duration (5, 500ms, 10s)",
+				 value);
+			rc = -1;
+		}
+		break;
+	case OPT_WINDOW:
+		rc = number("--window", value, 1, BENCH_MAX_WINDOW, &n, err, errlen);
+		o->window = (unsigned)n;
+		break;
+	case OPT_RATE:
+		rc = number("--rate", value, 1, 100000000, &n, err, errlen);
+		o->rate = n;
+		break;
+	case OPT_SOCKETS:
+		rc = number("--sockets", value, 1, BENCH_MAX_SOCKETS, &n, err, errlen);
+		o->sockets = (unsigned)n;
+		break;
+	case OPT_GSO:
+		o->gso = 1;
+		break;
+	case OPT_FORMAT:
+		o->json = strcmp(value, "json") == 0;
+		if (!o->json && strcmp(value, "text") != 0) {
+			snprintf(err, errlen, "--format: '%s' is not text or json", value);
+			rc = -1;
+		}
+		break;
+	case OPT_V4:
+	case OPT_V6:
+		o->family = id == OPT_V4 ? NET_ONLY_V4 : NET_ONLY_V6;
+		break;
+	default:
+		o->help = 1;
+		break;
+	}
+	return rc;
+}
+
+static int positional(struct bench_opts *o, const char *value, char *err, size_t errlen)
+{
+	if (o->host == NULL) {
+		o->host = value;
+		return 0;
+	}
+	if (o->port == 0 && parse_port(value, &o->port) == 0 && o->port != 0)
+		return 0;
+	snprintf(err, errlen, o->port ? "unexpected argument '%s'" : "PORT: '%s' is not 1-65535",
+		 value);
+	return -1;
+}
+
+int bench_parse_args(int argc, char *const *argv, int first, struct bench_opts *o, char *err,
+		     size_t errlen)
+{
+	struct cli_scan scan;
+	const char *value = NULL;
+	int id;
+
+	memset(o, 0, sizeof(*o));
+	o->size = 64;
+	o->duration_us = 5000000;
+	o->window = 32;
+	o->sockets = 1;
+	o->family = NET_PREFER_V4;
+	cli_scan_init(&scan, argc, argv, first);
+	while ((id = cli_next(&scan, options, &value, err, errlen)) != CLI_END) {
+		if (id == CLI_ERROR)
+			return -1;
+		if (id == CLI_POSITIONAL ? positional(o, value, err, errlen)
+					 : apply(o, id, value, err, errlen))
+			return -1;
+	}
+	if (!o->help && (o->host == NULL || o->port == 0)) {
+		snprintf(err, errlen, "give HOST and PORT");
+		return -1;
+	}
+	if (o->gso && o->size == 0) {
+		snprintf(err, errlen, "--gso needs --size of at least 1");
+		return -1;
+	}
+	return 0;
+}
+
+int bench_main(int argc, char *const *argv, int first)
+{
+	struct bench_opts o;
+	char err[256];
+
+	if (bench_parse_args(argc, argv, first, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s bench: %s (try --help)\n", PROG, err);
+		return 2;
+	}
+	if (o.help) {
+		fputs(bench_usage, stdout);
+		return 0;
+	}
+	return run(&o);
+}

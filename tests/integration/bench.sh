@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# udpecho bench against known servers: its counts agree with udpecho-server's
+# own counters, its latency is right against a server that delays every
+# datagram by a known time, and loss is loss.  Bounded: about 6 s in all.
+set -euo pipefail
+server_bin=$1 client_bin=$2 zoo_bin=$3
+tmp=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+start() { # NAME CMD...: sets port (from the startup line) and pid
+	local name=$1
+	shift
+	"$@" >"$tmp/$name.out" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	port=
+	for _ in $(seq 200); do
+		port=$(sed -n '1s/.* port \([0-9]*\)$/\1/p' "$tmp/$name.out")
+		[ -n "$port" ] && return
+		sleep 0.05
+	done
+	fail "$name did not start"
+	exit 1
+}
+
+# 1. Closed loop, plain and GSO, sizes with and without a header: every echo exact, and the
+#    server counted exactly what bench sent.
+start server "$server_bin" --bind 127.0.0.1 --port 0
+server_pid=$pid
+total=0
+for args in "--size 64" "--size 1400 --gso" "--size 8" "--size 65507 --window 2" \
+	"--rate 20000 --sockets 2"; do
+	# shellcheck disable=SC2086
+	"$client_bin" bench 127.0.0.1 "$port" --duration 0.5 --format json $args >"$tmp/b.json" ||
+		fail "bench $args exited non-zero"
+	if jq -e '.echoed > 0 and .wrong == 0 and .lost == 0 and .echoed == .sent' "$tmp/b.json" \
+		>/dev/null; then
+		echo "ok   bench $args: $(jq -r '"\(.echoed) echoes, \(.echoes_per_s|floor)/s, p99 \(.latency_ms.p99) ms"' "$tmp/b.json")"
+	else
+		fail "bench $args: $(cat "$tmp/b.json")"
+	fi
+	total=$((total + $(jq .sent "$tmp/b.json")))
+done
+kill -INT "$server_pid"
+wait "$server_pid" || true
+received=$(sed -n 's/.*summary: received=\([0-9]*\) .*/\1/p' "$tmp/server.out")
+[ "$received" = "$total" ] && echo "ok   server counted $received, bench sent $total" ||
+	fail "server counted $received, bench sent $total"
+
+# 2. A server that answers every datagram 50 ms late: open-loop latency percentiles near 50 ms.
+start delay "$zoo_bin" --bind 127.0.0.1 delay 50
+"$client_bin" bench 127.0.0.1 "$port" --duration 1 --rate 200 --format json >"$tmp/d.json"
+if jq -e '.latency_ms.p50 >= 49.5 and .latency_ms.p50 <= 60 and .latency_ms.p99 <= 75 and
+	.lost == 0' "$tmp/d.json" >/dev/null; then
+	echo "ok   a 50 ms server measures p50 $(jq .latency_ms.p50 "$tmp/d.json") ms"
+else
+	fail "delay: $(cat "$tmp/d.json")"
+fi
+
+# 3. A server that drops every other datagram: half lost, none called wrong.
+start drop "$zoo_bin" --bind 127.0.0.1 drop-every-other
+"$client_bin" bench 127.0.0.1 "$port" --duration 0.5 --rate 1000 --format json >"$tmp/l.json"
+if jq -e '.wrong == 0 and (.loss_pct >= 45 and .loss_pct <= 55)' "$tmp/l.json" >/dev/null; then
+	echo "ok   drop-every-other: $(jq .loss_pct "$tmp/l.json")% loss"
+else
+	fail "loss: $(cat "$tmp/l.json")"
+fi
+
+# 4. Usage errors exit 2.
+status=0
+"$client_bin" bench 127.0.0.1 >/dev/null 2>&1 || status=$?
+[ "$status" -eq 2 ] || fail "bench without PORT exited $status"
+
+[ "$failures" -eq 0 ] || exit 1
+echo "bench: counts, latency and loss as expected"
