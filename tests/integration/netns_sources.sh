@@ -71,19 +71,19 @@ expect() {
 		failures=$((failures + 1))
 	fi
 }
-# -v prints each datagram, then its fate on the next lines.
-grep -A2 "b'mapped-in-ipv6'" "$tmp/server.out" | grep -q 'dropped: bad_source' &&
-	echo "ok   v4-mapped source inside an IPv6 packet: bad_source" ||
-	{ echo "FAIL v4-mapped source inside an IPv6 packet"; failures=$((failures + 1)); }
-grep -A2 "b'unspecified'" "$tmp/server.out" | grep -q 'dropped: bad_source' &&
-	echo "ok   unspecified source: bad_source" ||
-	{ echo "FAIL unspecified source"; failures=$((failures + 1)); }
-grep -A2 "b'compatible'" "$tmp/server.out" | grep -q 'dropped: bad_source' &&
-	echo "ok   IPv4-compatible source: bad_source" ||
-	{ echo "FAIL IPv4-compatible source"; failures=$((failures + 1)); }
-grep -A2 "b'loopback'" "$tmp/server.out" | grep -q 'dropped: spoofed' &&
-	echo "ok   loopback source from the veth: spoofed" ||
-	{ echo "FAIL loopback source from the veth"; failures=$((failures + 1)); }
+# fate PAYLOAD REASON WHAT: -v prints each datagram, then its fate on the next lines.
+fate() {
+	if grep -A2 "b'$1'" "$tmp/server.out" | grep -q "dropped: $2"; then
+		echo "ok   $3: $2"
+	else
+		echo "FAIL $3: not dropped as $2"
+		failures=$((failures + 1))
+	fi
+}
+fate mapped-in-ipv6 bad_source "v4-mapped source inside an IPv6 packet"
+fate unspecified bad_source "unspecified source"
+fate compatible bad_source "IPv4-compatible source"
+fate loopback spoofed "loopback source from the veth"
 expect "sent 6 bytes back to ('::ffff:198.18.1.2', 40000, 0, 0)" "a real source is echoed"
 expect " dropped=4 bad_peer=0 bad_source=3 spoofed=1 " "counters by reason"
 if [ "$failures" -ne 0 ]; then

@@ -33,20 +33,7 @@ static char *golden(const char *name)
 	return text;
 }
 
-/* Runs `udpecho send ARGS...` to completion; returns its exit status. */
-static int run_send(struct proc *p, const char *const *args)
-{
-	const char *argv[HARNESS_MAX_ARGS];
-	int n = 0;
-
-	argv[n++] = harness_client_bin;
-	argv[n++] = "send";
-	while (*args != NULL)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	return proc_run(p, argv, HARNESS_WAIT_MS);
-}
-
+/* Starts `udpecho send ARGS...` (ARGS ends with NULL). */
 static void spawn_send(struct proc *p, const char *const *args)
 {
 	const char *argv[HARNESS_MAX_ARGS];
@@ -58,6 +45,13 @@ static void spawn_send(struct proc *p, const char *const *args)
 		argv[n++] = *args++;
 	argv[n] = NULL;
 	assert_int_equal(proc_spawn(p, argv), 0);
+}
+
+/* Runs `udpecho send ARGS...` to completion; returns its exit status. */
+static int run_send(struct proc *p, const char *const *args)
+{
+	spawn_send(p, args);
+	return proc_wait(p, HARNESS_WAIT_MS);
 }
 
 static void expect_stderr(const struct proc *p, const char *want)
