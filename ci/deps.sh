@@ -13,6 +13,8 @@ packages=(
 	afl++                    # fuzzing: AFL++ (ci/fuzz.sh afl)
 	llvm-14                  # llvm-profdata-14, llvm-cov-14 (ci/coverage.sh)
 	zip unzip                # ClusterFuzzLite seed corpora (fuzz/test_clusterfuzzlite.sh)
+	mandoc groff-base man-db # man pages: lint and render (tests/integration/manpages.sh)
+	bash-completion          # completion/ test (tests/integration/completion.sh)
 )
 
 missing=()

@@ -52,6 +52,20 @@ int net_bind_server(const struct net_addr *addr);
  */
 int net_client_socket(const struct net_addr *addr);
 
+/* systemd passes activated sockets from this descriptor on (sd_listen_fds(3)). */
+#define NET_LISTEN_FDS_START 3
+
+/*
+ * Socket activation the systemd way, without libsystemd: when LISTEN_PID is
+ * this process and LISTEN_FDS is n >= 1, fds 3 .. 3 + n - 1 are sockets bound
+ * for us.  Checks that the first is a bound IPv4 or IPv6 datagram socket,
+ * marks it close-on-exec and enables PKTINFO on it as net_bind_server does.
+ * Returns that fd (*count = n), 0 when not activated (*count = 0), or -errno
+ * on a bad handoff.  Unsets LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES.
+ * count may be NULL.
+ */
+int net_listen_fds(int *count);
+
 /* The locally bound address of fd. */
 int net_local_addr(int fd, struct net_addr *out);
 

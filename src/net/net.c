@@ -5,10 +5,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -143,18 +145,26 @@ static int set_int(int fd, int level, int name, int value)
 }
 
 /* Ask for each request's destination address, to reply from it (wildcard binds). */
+static int enable_recv_pktinfo(int fd, int family)
+{
+	int rc = 0;
+
+	if (family == AF_INET6)
+		rc = set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+	/* On an IPv6 socket this covers the IPv4 clients of a dual-stack bind. */
+	if (rc == 0)
+		rc = set_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
+	return rc;
+}
+
 static int enable_pktinfo(int fd, int family)
 {
 	int rc = 0;
 
-	if (family == AF_INET6) {
+	if (family == AF_INET6)
 		rc = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
-		if (rc == 0)
-			rc = set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
-	}
-	/* On an IPv6 socket this covers the IPv4 clients of a dual-stack bind. */
 	if (rc == 0)
-		rc = set_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
+		rc = enable_recv_pktinfo(fd, family);
 	return rc;
 }
 
@@ -237,4 +247,72 @@ int net_broadcast_addresses(uint8_t (*out)[4], size_t max)
 	}
 	freeifaddrs(list);
 	return (int)n;
+}
+
+/* LISTEN_PID / LISTEN_FDS as decimal numbers; -EINVAL for anything else. */
+static int env_number(const char *value, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || value[0] == '-')
+		return -EINVAL;
+	return 0;
+}
+
+/* How many sockets systemd passed to this process: 0 when none were. */
+static int listen_count(void)
+{
+	const char *pid_text = getenv("LISTEN_PID");
+	const char *fds_text = getenv("LISTEN_FDS");
+	unsigned long pid, n;
+
+	if (pid_text == NULL || fds_text == NULL)
+		return 0;
+	if (env_number(pid_text, &pid) != 0 || env_number(fds_text, &n) != 0)
+		return -EINVAL;
+	/* Inherited from an activated parent that forked us: not meant for this process. */
+	if (pid != (unsigned long)getpid())
+		return 0;
+	if (n == 0 || n > 1024)
+		return -EINVAL;
+	return (int)n;
+}
+
+/* An inherited UDP socket of family AF_INET or AF_INET6, made ready to serve. */
+static int adopt_socket(int fd)
+{
+	struct net_addr local;
+	socklen_t len = sizeof(int);
+	int type = 0, rc;
+
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+		return -errno;
+	if (type != SOCK_DGRAM)
+		return -ESOCKTNOSUPPORT;
+	if ((rc = net_local_addr(fd, &local)) != 0)
+		return rc;
+	if (local.ss.ss_family != AF_INET && local.ss.ss_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	/* Already bound: IPV6_V6ONLY is systemd's (BindIPv6Only=) and can no longer change. */
+	return enable_recv_pktinfo(fd, local.ss.ss_family);
+}
+
+int net_listen_fds(int *count)
+{
+	int n = listen_count();
+	int rc = n > 0 ? adopt_socket(NET_LISTEN_FDS_START) : n;
+
+	/* Children (none today) must not take the sockets for theirs. */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (count != NULL)
+		*count = n > 0 ? n : 0;
+	if (rc < 0)
+		return rc;
+	return n > 0 ? NET_LISTEN_FDS_START : 0;
 }

@@ -59,6 +59,47 @@ static int install_signals(sigset_t *waitmask)
 	return 0;
 }
 
+static int check_max_size(const struct server_opts *opts, const struct net_addr *addr)
+{
+	if (opts->max_size_given && opts->policy.max_size > net_family_max(addr)) {
+		fprintf(stderr, "%s: --max-size %zu is larger than the IPv4 maximum of %zu bytes\n",
+			PROG, opts->policy.max_size, net_family_max(addr));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Socket activation: the first socket systemd handed over (more are not
+ * served yet), its address in *bound and its host text in name.  Returns the
+ * fd, 0 when not activated, or -1 after printing why (a setup error).
+ */
+static int inherit_socket(const struct server_opts *opts, struct net_addr *bound, char *name,
+			  size_t cap)
+{
+	struct echo_peer local;
+	int count = 0;
+	int fd = net_listen_fds(&count);
+
+	if (fd < 0) {
+		fprintf(stderr, "%s: socket activation: fd %d: %s\n", PROG, NET_LISTEN_FDS_START,
+			strerror(-fd));
+		return -1;
+	}
+	if (fd == 0)
+		return 0;
+	if (count > 1)
+		fprintf(stderr, "%s: socket activation: serving the first of %d sockets only\n",
+			PROG, count);
+	if (net_local_addr(fd, bound) != 0 || check_max_size(opts, bound) != 0) {
+		close(fd);
+		return -1;
+	}
+	net_to_peer((const struct sockaddr *)&bound->ss, &local);
+	addr_format_host(name, cap, &local);
+	return fd;
+}
+
 /* Resolve and bind; returns the fd, or -1 after printing why (a setup error). */
 static int open_socket(struct server_opts *opts, struct net_addr *bound)
 {
@@ -70,11 +111,8 @@ static int open_socket(struct server_opts *opts, struct net_addr *bound)
 		fprintf(stderr, "%s: --bind '%s': %s\n", PROG, opts->bind, why);
 		return -1;
 	}
-	if (opts->max_size_given && opts->policy.max_size > net_family_max(&addr)) {
-		fprintf(stderr, "%s: --max-size %zu is larger than the IPv4 maximum of %zu bytes\n",
-			PROG, opts->policy.max_size, net_family_max(&addr));
+	if (check_max_size(opts, &addr) != 0)
 		return -1;
-	}
 	fd = net_bind_server(&addr);
 	if (fd < 0) {
 		char where[ADDR_STR_MAX];
@@ -125,14 +163,20 @@ static int serve(struct server_opts *opts)
 	struct net_addr bound;
 	struct echo_peer local;
 	sigset_t waitmask;
-	char summary[512];
+	char summary[512], inherited[ADDR_STR_MAX];
+	const char *name = opts->bind;
 	int fd, rc;
 
 	if (install_signals(&waitmask) != 0) {
 		fprintf(stderr, "%s: signals: %s\n", PROG, strerror(errno));
 		return 1;
 	}
-	fd = open_socket(opts, &bound);
+	/* Activated by systemd: serve its socket; --bind and --port do not apply. */
+	fd = inherit_socket(opts, &bound, inherited, sizeof(inherited));
+	if (fd > 0)
+		name = inherited;
+	else if (fd == 0)
+		fd = open_socket(opts, &bound);
 	if (fd < 0)
 		return 2;
 	learn_host(opts, &config);
@@ -151,7 +195,7 @@ static int serve(struct server_opts *opts)
 		return 2;
 	}
 	net_to_peer((const struct sockaddr *)&bound.ss, &local);
-	printf("starting up on %s port %u\n", opts->bind, local.port);
+	printf("starting up on %s port %u\n", name, local.port);
 	fflush(stdout);
 	memset(&counters, 0, sizeof(counters));
 	rc = serve_run(fd, &config, &counters, &stop_requested, &waitmask);

@@ -1,0 +1,289 @@
+/*
+ * test_activation.c: udpecho-server started the way systemd socket
+ * activation starts it: a bound UDP socket on fd 3, LISTEN_FDS=1 and
+ * LISTEN_PID set to the server's own pid (sd_listen_fds(3)).
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define MAX_V4 65507
+#define MAX_V6 65527
+#define REPLY_WAIT_MS 2000
+#define LISTEN_FD 3
+
+/* What LISTEN_PID says in the child: its own pid, or someone else's. */
+enum listen_pid { PID_SELF, PID_OTHER };
+
+static uint8_t request[MAX_V6 + 1];
+static uint8_t reply[MAX_V6 + 2];
+
+static int temp_output(char *path, size_t cap, const char *tag)
+{
+	snprintf(path, cap, "/tmp/udpecho-test-%s-XXXXXX", tag);
+	return mkstemp(path);
+}
+
+/* The child: stdio to the files, sock on fd 3, the LISTEN_* variables, exec. */
+static void exec_activated(int out, int err, int sock, enum listen_pid who, const char *const *argv)
+{
+	char pid[32];
+	int devnull = open("/dev/null", O_RDONLY);
+
+	dup2(devnull, 0);
+	dup2(out, 1);
+	dup2(err, 2);
+	if (sock >= 0 && sock != LISTEN_FD)
+		dup2(sock, LISTEN_FD); /* dup2 leaves the copy without FD_CLOEXEC */
+	else if (sock == LISTEN_FD)
+		fcntl(LISTEN_FD, F_SETFD, 0);
+	else
+		close(LISTEN_FD);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid() + (who == PID_SELF ? 0 : 1));
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "1", 1);
+	execv(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+/* Like proc_spawn, with sock (or nothing, when -1) handed over on fd 3. */
+static int spawn_activated(struct proc *p, int sock, enum listen_pid who, const char *const *argv)
+{
+	int out = temp_output(p->out_path, sizeof(p->out_path), "out");
+	int err = temp_output(p->err_path, sizeof(p->err_path), "err");
+
+	p->status = -1;
+	if (out < 0 || err < 0)
+		return -1;
+	p->pid = fork();
+	if (p->pid < 0)
+		return -1;
+	if (p->pid == 0)
+		exec_activated(out, err, sock, who, argv);
+	close(out);
+	close(err);
+	return 0;
+}
+
+/* Waits for the startup line; returns it (malloc'd, without newline) or NULL. */
+static char *startup_line(struct proc *p)
+{
+	struct timespec tick = {0, 5000000L};
+
+	for (int waited = 0; waited < HARNESS_WAIT_MS; waited += 5) {
+		char *out = proc_stdout(p);
+		char *nl = out != NULL ? strchr(out, '\n') : NULL;
+
+		if (nl != NULL) {
+			*nl = '\0';
+			return out;
+		}
+		free(out);
+		if (waitpid(p->pid, NULL, WNOHANG) == p->pid)
+			return NULL;
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+/* Starts udpecho-server with --bind/--port that activation must override. */
+static void start_activated(struct server *s, int sock, const char *want_line)
+{
+	const char *argv[] = {harness_server_bin, "--bind", "127.0.0.1", "--port", "1", NULL};
+	char *line;
+
+	assert_int_equal(spawn_activated(&s->proc, sock, PID_SELF, argv), 0);
+	line = startup_line(&s->proc);
+	if (line == NULL) {
+		char *err = proc_stderr(&s->proc);
+
+		fail_msg("no startup line; stderr: %s", err != NULL ? err : "");
+	}
+	assert_string_equal(line, want_line);
+	free(line);
+	s->port = 0;
+}
+
+static void fill(uint8_t *buf, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)((i * 131 + (size_t)seed * 17 + (i >> 8)) & 0xff);
+}
+
+/* Sends len patterned bytes to host:port and asserts an exact echo from host:port. */
+static void expect_exact_echo(const char *from_host, const char *host, uint16_t port, size_t len)
+{
+	struct sockaddr_storage to, from;
+	socklen_t tolen = udp_addr(host, port, &to);
+	char want[64], got[64];
+	int fd = udp_bound(from_host, 0);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	fill(request, len, (unsigned)len);
+	assert_int_equal(sendto(fd, request, len, 0, (struct sockaddr *)&to, tolen), (ssize_t)len);
+	n = udp_recv(fd, reply, sizeof(reply), &from, REPLY_WAIT_MS);
+	close(fd);
+	if (n < 0)
+		fail_msg("no echo of %zu bytes from %s port %u", len, host, port);
+	if ((size_t)n != len)
+		fail_msg("echo of %zu bytes came back as %zd bytes", len, n);
+	assert_memory_equal(reply, request, len);
+	udp_format(&to, want, sizeof(want));
+	udp_format(&from, got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+/* An IPv6 wildcard socket as systemd's BindIPv6Only=both binds it. */
+static int dual_stack_socket(void)
+{
+	struct sockaddr_in6 any;
+	int off = 0;
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)), 0);
+	memset(&any, 0, sizeof(any));
+	any.sin6_family = AF_INET6;
+	any.sin6_addr = in6addr_any;
+	assert_int_equal(bind(fd, (struct sockaddr *)&any, sizeof(any)), 0);
+	return fd;
+}
+
+static void stop_cleanly(struct server *s)
+{
+	char *out;
+
+	assert_int_equal(server_stop(s, SIGTERM), 0);
+	out = proc_stdout(&s->proc);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "\nsummary: received="));
+	free(out);
+	proc_cleanup(&s->proc);
+}
+
+static void test_serves_the_inherited_ipv4_socket(void **state)
+{
+	static const size_t sizes[] = {0, 1, 42, 4097, MAX_V4};
+	int sock = udp_bound("127.0.0.1", 0);
+	uint16_t port = udp_local_port(sock);
+	char want[64];
+	struct server s;
+
+	(void)state;
+	assert_true(sock >= 0 && port != 0);
+	snprintf(want, sizeof(want), "starting up on 127.0.0.1 port %u", port);
+	start_activated(&s, sock, want);
+	close(sock); /* the server holds the only copy now */
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		expect_exact_echo("127.0.0.1", "127.0.0.1", port, sizes[i]);
+	stop_cleanly(&s);
+}
+
+/* PKTINFO must be on for inherited sockets too: replies leave from the address asked. */
+static void test_inherited_dual_stack_wildcard_replies_from_request_address(void **state)
+{
+	int sock = dual_stack_socket();
+	uint16_t port = udp_local_port(sock);
+	char want[64];
+	struct server s;
+
+	(void)state;
+	snprintf(want, sizeof(want), "starting up on :: port %u", port);
+	start_activated(&s, sock, want);
+	close(sock);
+	expect_exact_echo("127.0.0.1", "127.0.0.2", port, 42);
+	expect_exact_echo("127.0.0.1", "127.1.2.3", port, 0);
+	expect_exact_echo("::1", "::1", port, 42);
+	expect_exact_echo("::1", "::1", port, MAX_V6);
+	expect_exact_echo("127.0.0.1", "127.0.0.1", port, MAX_V4);
+	stop_cleanly(&s);
+}
+
+/* LISTEN_PID names another process: the variables are not ours, bind as told. */
+static void test_listen_pid_of_another_process_is_ignored(void **state)
+{
+	const char *argv[] = {harness_server_bin, "--bind", "127.0.0.1", "--port", "0", NULL};
+	int sock = udp_bound("127.0.0.1", 0);
+	uint16_t inherited = udp_local_port(sock);
+	const char *prefix = "starting up on 127.0.0.1 port ";
+	struct server s;
+	char *line;
+	unsigned long port;
+
+	(void)state;
+	assert_int_equal(spawn_activated(&s.proc, sock, PID_OTHER, argv), 0);
+	close(sock);
+	line = startup_line(&s.proc);
+	assert_non_null(line);
+	assert_true(strncmp(line, prefix, strlen(prefix)) == 0);
+	port = strtoul(line + strlen(prefix), NULL, 10);
+	assert_true(port > 0 && port <= 65535);
+	assert_int_not_equal(port, inherited);
+	free(line);
+	expect_exact_echo("127.0.0.1", "127.0.0.1", (uint16_t)port, 42);
+	stop_cleanly(&s);
+}
+
+/* A bad handoff is a setup error: exit 2 with one line naming it. */
+static void expect_bad_handoff(int sock, const char *cause)
+{
+	const char *argv[] = {harness_server_bin, "--port", "0", NULL};
+	struct proc p;
+	char *err;
+
+	assert_int_equal(spawn_activated(&p, sock, PID_SELF, argv), 0);
+	assert_int_equal(proc_wait(&p, HARNESS_WAIT_MS), 2);
+	err = proc_stderr(&p);
+	assert_non_null(err);
+	assert_int_equal(count_lines(err), 1);
+	assert_non_null(strstr(err, "udpecho-server: socket activation: fd 3: "));
+	if (strstr(err, cause) == NULL)
+		fail_msg("stderr '%s' does not say '%s'", err, cause);
+	free(err);
+	proc_cleanup(&p);
+}
+
+static void test_bad_handoff_exits_2(void **state)
+{
+	int tcp = socket(AF_INET, SOCK_STREAM, 0);
+	int unix_dgram = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	(void)state;
+	assert_true(tcp >= 0 && unix_dgram >= 0);
+	expect_bad_handoff(tcp, "Socket type not supported");
+	expect_bad_handoff(unix_dgram, "Address family not supported");
+	expect_bad_handoff(-1, "Bad file descriptor");
+	close(tcp);
+	close(unix_dgram);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_serves_the_inherited_ipv4_socket),
+		cmocka_unit_test(test_inherited_dual_stack_wildcard_replies_from_request_address),
+		cmocka_unit_test(test_listen_pid_of_another_process_is_ignored),
+		cmocka_unit_test(test_bad_handoff_exits_2),
+	};
+
+	if (harness_init(argc, argv) != 0)
+		return 2;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
