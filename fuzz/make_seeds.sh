@@ -44,7 +44,7 @@ cycle() {
 
 classic='This is the message.  It will be repeated.'
 
-for h in handle_datagram policy repr parse check ratelimit; do
+for h in handle_datagram policy repr parse check ratelimit hist; do
 	mkdir -p "corpus/$h"
 	rm -f "corpus/$h"/seed-*
 done
@@ -383,7 +383,18 @@ seed check catalogue-uint-max "$(cat_ 4294967295 4294967295 4294967295)" "$(txt 
 seed check catalogue-empty-name "$(cat_ 5 1 2)"
 seed check catalogue-group "$(cat_ 3 0 1)" "$(txt 'echo.*')"
 
-for h in handle_datagram policy repr parse check ratelimit; do
+# ---- hist: u8 count, then (u64 value, u8 shift) pairs (fuzz/fuzz_hist.c) -------
+hv() { printf '%s%s' "$(u64 "$1")" "$(u8 "$2")"; }
+seed hist empty 00
+seed hist one-small 01 "$(hv 100 0)"
+seed hist exact-range 04 "$(hv 0 0)" "$(hv 1 0)" "$(hv 255 0)" "$(hv 256 0)"
+seed hist microseconds 05 "$(hv 1000 0)" "$(hv 50000 0)" "$(hv 120000 0)" "$(hv 5000000 0)" \
+	"$(hv 999999 0)"
+seed hist beyond-max 03 "$(hv 18446744073709551615 0)" "$(hv 4398046511103 0)" "$(hv 7 0)"
+seed hist shifted 04 "$(hv 18446744073709551615 20)" "$(hv 18446744073709551615 40)" \
+	"$(hv 18446744073709551615 60)" "$(hv 12345 3)"
+
+for h in handle_datagram policy repr parse check ratelimit hist; do
 	printf '%-16s %4d seeds, %s bytes in all\n' "$h" "$(ls "corpus/$h" | grep -c '^seed-')" \
 		"$(cat "corpus/$h"/* | wc -c)"
 done
