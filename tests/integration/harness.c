@@ -56,6 +56,11 @@ static int temp_file(char *path, size_t cap, const char *tag)
 
 int proc_spawn(struct proc *p, const char *const *argv)
 {
+	return proc_spawn_with(p, argv, NULL, NULL);
+}
+
+int proc_spawn_with(struct proc *p, const char *const *argv, void (*setup)(void *ctx), void *ctx)
+{
 	int out = temp_file(p->out_path, sizeof(p->out_path), "out");
 	int err = temp_file(p->err_path, sizeof(p->err_path), "err");
 
@@ -71,6 +76,8 @@ int proc_spawn(struct proc *p, const char *const *argv)
 		dup2(devnull, 0);
 		dup2(out, 1);
 		dup2(err, 2);
+		if (setup != NULL)
+			setup(ctx);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}

@@ -31,6 +31,9 @@ struct proc {
 /* argv ends with NULL.  Returns 0 or -1. */
 int proc_spawn(struct proc *p, const char *const *argv);
 
+/* The same, calling setup(ctx) in the child after its stdio is redirected, just before exec. */
+int proc_spawn_with(struct proc *p, const char *const *argv, void (*setup)(void *ctx), void *ctx);
+
 /* Wait up to timeout_ms; kills it (SIGKILL) past that and returns -1. Else its exit status. */
 int proc_wait(struct proc *p, int timeout_ms);
 

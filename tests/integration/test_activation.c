@@ -34,51 +34,34 @@ enum listen_pid { PID_SELF, PID_OTHER };
 static uint8_t request[MAX_V6 + 1];
 static uint8_t reply[MAX_V6 + 2];
 
-static int temp_output(char *path, size_t cap, const char *tag)
-{
-	snprintf(path, cap, "/tmp/udpecho-test-%s-XXXXXX", tag);
-	return mkstemp(path);
-}
+struct handoff {
+	int sock; /* handed over on fd 3; -1: nothing there */
+	enum listen_pid who;
+};
 
-/* The child: stdio to the files, sock on fd 3, the LISTEN_* variables, exec. */
-static void exec_activated(int out, int err, int sock, enum listen_pid who, const char *const *argv)
+/* In the child, after stdio: sock on fd 3 and the LISTEN_* variables, as systemd sets them. */
+static void hand_over(void *ctx)
 {
+	const struct handoff *h = ctx;
 	char pid[32];
-	int devnull = open("/dev/null", O_RDONLY);
 
-	dup2(devnull, 0);
-	dup2(out, 1);
-	dup2(err, 2);
-	if (sock >= 0 && sock != LISTEN_FD)
-		dup2(sock, LISTEN_FD); /* dup2 leaves the copy without FD_CLOEXEC */
-	else if (sock == LISTEN_FD)
+	if (h->sock >= 0 && h->sock != LISTEN_FD)
+		dup2(h->sock, LISTEN_FD); /* dup2 leaves the copy without FD_CLOEXEC */
+	else if (h->sock == LISTEN_FD)
 		fcntl(LISTEN_FD, F_SETFD, 0);
 	else
 		close(LISTEN_FD);
-	snprintf(pid, sizeof(pid), "%ld", (long)getpid() + (who == PID_SELF ? 0 : 1));
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid() + (h->who == PID_SELF ? 0 : 1));
 	setenv("LISTEN_PID", pid, 1);
 	setenv("LISTEN_FDS", "1", 1);
-	execv(argv[0], (char *const *)argv);
-	_exit(127);
 }
 
 /* Like proc_spawn, with sock (or nothing, when -1) handed over on fd 3. */
 static int spawn_activated(struct proc *p, int sock, enum listen_pid who, const char *const *argv)
 {
-	int out = temp_output(p->out_path, sizeof(p->out_path), "out");
-	int err = temp_output(p->err_path, sizeof(p->err_path), "err");
+	struct handoff h = {sock, who};
 
-	p->status = -1;
-	if (out < 0 || err < 0)
-		return -1;
-	p->pid = fork();
-	if (p->pid < 0)
-		return -1;
-	if (p->pid == 0)
-		exec_activated(out, err, sock, who, argv);
-	close(out);
-	close(err);
-	return 0;
+	return proc_spawn_with(p, argv, hand_over, &h);
 }
 
 /* Waits for the startup line; returns it (malloc'd, without newline) or NULL. */
