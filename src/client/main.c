@@ -6,6 +6,7 @@
 
 #include "bench.h"
 #include "check.h"
+#include "ping.h"
 #include "send.h"
 #include "udpecho/version.h"
 
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
 		return check_main(argc, argv, 2);
 	if (strcmp(cmd, "bench") == 0)
 		return bench_main(argc, argv, 2);
+	if (strcmp(cmd, "ping") == 0)
+		return ping_main(argc, argv, 2);
 	fprintf(stderr, "udpecho: unknown command '%s' (try --help)\n", cmd);
 	return 2;
 }
