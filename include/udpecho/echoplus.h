@@ -86,9 +86,11 @@ enum echoplus_fault {
 	ECHOPLUS_FAULT_GEN_SN,    /* TestGenSN not kept */
 	ECHOPLUS_FAULT_ITERATION, /* TestIterationNumber not kept */
 	ECHOPLUS_FAULT_DATA,      /* a byte after the header altered */
-	ECHOPLUS_FAULT_STAMPS,    /* reply stamp earlier than receive stamp (mod 2^32) */
+	ECHOPLUS_FAULT_STAMPS,    /* reply stamp earlier than the receive stamp, or later
+				     than the round trip allows */
 	ECHOPLUS_FAULT_RESP_SN,   /* TestRespSN not one more per answered request */
-	ECHOPLUS_FAULT_FAILURES,  /* TestRespReplyFailureCount decreased */
+	ECHOPLUS_FAULT_FAILURES,  /* TestRespReplyFailureCount decreased or overcounted */
+	ECHOPLUS_FAULT_CLOCK,     /* receive stamps do not advance with real time */
 };
 
 /* Stable names for reports: "ok", "length", "TestGenSN", ... */
@@ -104,12 +106,30 @@ enum echoplus_fault echoplus_check_reply(const uint8_t *req, size_t req_len, con
 					 size_t rep_len, size_t *at);
 
 /*
- * Two replies in the order the server answered them, with `answered`
- * requests answered in between by this client's count (1 when nothing else
- * talks to the server): TestRespSN must grow by exactly that much (mod
- * 2^32), the failure count must not shrink.
+ * Two consecutive replies to one client that is alone on the server, with
+ * `missing` requests between them that got no reply.  A missing request
+ * was lost on the way in (no counter moves), refused (the failure count
+ * grows) or its reply was lost on the way out (TestRespSN grows).  So:
+ * the failure count never shrinks and grows by at most `missing`, and
+ * TestRespSN grows by 1 plus at most the missing requests not explained
+ * by a refusal.  A server that counts refused requests in TestRespSN, or
+ * counts nothing, breaks this.
  */
 enum echoplus_fault echoplus_check_next(const struct echoplus_header *prev,
-					const struct echoplus_header *cur, uint32_t answered);
+					const struct echoplus_header *cur, uint32_t missing);
+
+/*
+ * The server's clock against the client's: between two requests sent
+ * send_gap_us apart, the server's receive stamps must differ by that much,
+ * give or take the two round trips (rtt_prev_us + rtt_cur_us) plus
+ * ECHOPLUS_CLOCK_SLACK_US and 1% (the stamps count microseconds, not
+ * something else, and are big-endian); and the server's own processing
+ * time (reply - receive stamp) must fit inside the round trip the client
+ * measured for that reply.  Returns ECHOPLUS_FAULT_CLOCK or _STAMPS.
+ */
+#define ECHOPLUS_CLOCK_SLACK_US 2000u
+enum echoplus_fault echoplus_check_timing(const struct echoplus_header *prev,
+					  const struct echoplus_header *cur, uint64_t send_gap_us,
+					  uint64_t rtt_prev_us, uint64_t rtt_cur_us);
 
 #endif

@@ -103,6 +103,8 @@ const char *echoplus_fault_name(enum echoplus_fault fault)
 		return "TestRespSN";
 	case ECHOPLUS_FAULT_FAILURES:
 		return "TestRespReplyFailureCount";
+	case ECHOPLUS_FAULT_CLOCK:
+		return "TestRespRecvTimeStamp";
 	}
 	return "?";
 }
@@ -135,11 +137,29 @@ enum echoplus_fault echoplus_check_reply(const uint8_t *req, size_t req_len, con
 }
 
 enum echoplus_fault echoplus_check_next(const struct echoplus_header *prev,
-					const struct echoplus_header *cur, uint32_t answered)
+					const struct echoplus_header *cur, uint32_t missing)
 {
-	if ((uint32_t)(cur->resp_sn - prev->resp_sn) != answered)
+	uint32_t failed = cur->failures - prev->failures;
+	uint32_t answered = cur->resp_sn - prev->resp_sn;
+
+	if (failed > missing)
+		return ECHOPLUS_FAULT_FAILURES; /* shrank (wraps to huge) or counts more than refused */
+	if (answered < 1 || answered - 1 > missing - failed)
 		return ECHOPLUS_FAULT_RESP_SN;
-	if ((uint32_t)(cur->failures - prev->failures) >= UINT32_C(0x80000000))
-		return ECHOPLUS_FAULT_FAILURES;
+	return ECHOPLUS_OK;
+}
+
+enum echoplus_fault echoplus_check_timing(const struct echoplus_header *prev,
+					  const struct echoplus_header *cur, uint64_t send_gap_us,
+					  uint64_t rtt_prev_us, uint64_t rtt_cur_us)
+{
+	uint64_t server_gap = (uint32_t)(cur->recv_ts - prev->recv_ts);
+	uint64_t slack = rtt_prev_us + rtt_cur_us + ECHOPLUS_CLOCK_SLACK_US + send_gap_us / 100;
+	uint64_t diff = server_gap > send_gap_us ? server_gap - send_gap_us : send_gap_us - server_gap;
+
+	if (diff > slack)
+		return ECHOPLUS_FAULT_CLOCK;
+	if ((uint32_t)(cur->reply_ts - cur->recv_ts) > rtt_cur_us + ECHOPLUS_CLOCK_SLACK_US)
+		return ECHOPLUS_FAULT_STAMPS;
 	return ECHOPLUS_OK;
 }
