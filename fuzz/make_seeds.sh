@@ -44,7 +44,7 @@ cycle() {
 
 classic='This is the message.  It will be repeated.'
 
-for h in handle_datagram policy repr parse check ratelimit hist; do
+for h in handle_datagram policy repr parse check ratelimit hist echoplus; do
 	mkdir -p "corpus/$h"
 	rm -f "corpus/$h"/seed-*
 done
@@ -394,7 +394,28 @@ seed hist beyond-max 03 "$(hv 18446744073709551615 0)" "$(hv 4398046511103 0)" "
 seed hist shifted 04 "$(hv 18446744073709551615 20)" "$(hv 18446744073709551615 40)" \
 	"$(hv 18446744073709551615 60)" "$(hv 12345 3)"
 
-for h in handle_datagram policy repr parse check ratelimit hist; do
+# ---- echoplus: the input is the datagram (fuzz/fuzz_echoplus.c) ----------------
+# Header: TestGenSN, TestRespSN, recv stamp, reply stamp, failures, iteration.
+eph() { printf '%s%s%s%s%s%s' "$(u32 "$1")" "$(u32 "$2")" "$(u32 "$3")" "$(u32 "$4")" \
+	"$(u32 "$5")" "$(u32 "$6")"; }
+seed echoplus empty ""
+seed echoplus plain-19 "$(rep 41 19)"
+seed echoplus five-fields-20 "$(eph 1 0 0 0 0 0 | head -c 40)"
+seed echoplus five-fields-23 "$(eph 7 0 0 0 0 0 | head -c 40)" 616263
+seed echoplus six-fields-24 "$(eph 1 0 0 0 0 1)"
+seed echoplus six-fields-data-64 "$(eph 3 0 0 0 0 9)" "$(txt "$classic")" 00000000000000000000000000
+seed echoplus answered "$(eph 3 5 1000 1020 0 9)" "$(txt "$classic")"
+seed echoplus stamps-wrap "$(eph 3 4294967295 4294967280 16 2 9)"
+# Two headers for the counter and clock rules, then missing (u16), gap (u32), rtt bytes.
+seed echoplus rules-next-ok "$(eph 1 10 1000000 1000020 3 1)" "$(eph 2 11 1010000 1010030 3 1)" \
+	0000 00002710 0064
+seed echoplus rules-refused-counted "$(eph 1 10 1000000 1000020 3 1)" \
+	"$(eph 3 12 1020000 1020030 4 1)" 0001 00004e20 0064
+seed echoplus rules-byteswapped-clock "$(eph 1 10 1078071040 1078071040 0 1)" \
+	"$(eph 2 11 1349062400 1349062400 0 1)" 0000 00002710 0064
+cycle 65507 >corpus/echoplus/seed-size-65507-ipv4-max
+
+for h in handle_datagram policy repr parse check ratelimit hist echoplus; do
 	printf '%-16s %4d seeds, %s bytes in all\n' "$h" "$(ls "corpus/$h" | grep -c '^seed-')" \
 		"$(cat "corpus/$h"/* | wc -c)"
 done
