@@ -27,6 +27,7 @@ enum check_id {
 	CHECK_BURST_LOSS,
 	CHECK_SAFETY_LOOP,
 	CHECK_LATENCY,
+	CHECK_ECHOPLUS_FIELDS,
 	CHECK_COUNT
 };
 
@@ -37,7 +38,11 @@ struct check_info {
 	enum check_level level;
 };
 
-/* The catalogue, in the order the checks run. */
+/*
+ * The catalogue, in the order the checks are reported.  They run in this
+ * order too, except that echoplus.fields runs first: what it finds (a
+ * TR-143 UDPEchoPlus responder) changes how the others build requests.
+ */
 const struct check_info *check_info(enum check_id id);
 
 /* By dotted name; NULL when there is no such check. */

@@ -59,6 +59,11 @@ static const struct check_info catalogue[CHECK_COUNT] = {
 	 .name = "latency",
 	 .level = CHECK_INFO,
 	 .what = "round-trip percentiles of the run"},
+	{.id = CHECK_ECHOPLUS_FIELDS,
+	 .name = "echoplus.fields",
+	 .level = CHECK_INFO,
+	 .what = "a TR-143 UDPEchoPlus responder fills its header fields right and echoes the "
+		 "rest (MUST once detected)"},
 };
 
 const struct check_info *check_info(enum check_id id)

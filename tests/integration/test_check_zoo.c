@@ -23,7 +23,7 @@
 #include "harness.h"
 
 /* Everything but safety.loop, whose verdict depends on privilege: tested on its own below. */
-#define ZOO_CHECKS "echo.*,reply.*,burst.*,clients.*,safety.amplification,latency"
+#define ZOO_CHECKS "echo.*,reply.*,burst.*,clients.*,safety.amplification,latency,echoplus.*"
 #define MAX_IDS 16
 
 struct verdicts {
@@ -319,7 +319,8 @@ static void expect_all_pass(const char *bind, const char *target)
 	expect_ids(v.fail, v.nfail, "", "failing", v.json);
 	expect_ids(v.warn, v.nwarn, "", "warning", v.json);
 	/* safety.loop is skipped without privilege; everything else passes. */
-	assert_int_equal(v.npass + v.nskip, 12);
+	assert_int_equal(v.npass + v.nskip, 13);
+	assert_non_null(strstr(v.json, "not a UDPEchoPlus responder"));
 	assert_true(v.nskip <= (geteuid() == 0 ? 0 : 1));
 	assert_non_null(strstr(v.json, "\"max_exact\": "));
 	assert_int_equal(v.exit_status, 0);
@@ -335,6 +336,47 @@ static void test_udpecho_server_passes_everything(void **state)
 	expect_all_pass("0.0.0.0", "127.0.0.2");
 	expect_all_pass("::", "127.0.0.2");
 	expect_all_pass("::", "::1");
+}
+
+/*
+ * TR-143 UDPEchoPlus responders: a correct one is named as such (the two
+ * checks with fixed RFC 862 payloads warn why they differ; everything else
+ * passes in the UDPEchoPlus dialect), a wrong one gets the field named.
+ */
+static void test_udpechoplus_responder_is_named_as_such(void **state)
+{
+	const struct zoo_case v4 =
+		V4("plus", NULL, "", "echo.basic,echo.bytes",
+		   "\"level\": \"MUST\", \"status\": \"pass\", \"detail\": \"a TR-143 UDPEchoPlus responder",
+		   "differs only in the UDPEchoPlus fields (bytes 4-19)",
+		   "\"detected\": \"udpechoplus\"", "\"max_exact\": 65507");
+	const struct zoo_case v6 = V6("plus", NULL, "", "echo.basic,echo.bytes",
+				      "\"detected\": \"udpechoplus\"", "\"max_exact\": 65527", NULL);
+
+	(void)state;
+	zoo(&v4, 2, &v6);
+}
+
+static void test_udpechoplus_little_endian_stamps(void **state)
+{
+	const struct zoo_case v4 = V4("plus-le", NULL, "echoplus.fields", "echo.basic,echo.bytes",
+				      "\"level\": \"MUST\", \"status\": \"fail\"",
+				      "TimeStamp\"", "\"detected\": \"udpechoplus\"", NULL);
+
+	(void)state;
+	zoo(&v4, 3, NULL);
+}
+
+static void test_udpechoplus_counting_received_not_answered(void **state)
+{
+	/* It refuses every 4th request: the refusals also show as loss, never as bad data. */
+	const struct zoo_case v4 =
+		V4("plus-count-received", NULL, "echoplus.fields",
+		   "echo.basic,echo.bytes,burst.loss", "\"field\": \"TestRespSN\"",
+		   "TestRespReplyFailureCount up by 1: it does not count answered requests", NULL);
+
+	(void)state;
+	zoo(&v4, 3, NULL);
 }
 
 static void test_plain_server_on_specific_address_passes(void **state)
@@ -534,7 +576,8 @@ static void test_list(void **state)
 	(void)state;
 	assert_int_equal(run_client(args, &p), 0);
 	out = proc_stdout(&p);
-	assert_int_equal(count_lines(out), 12);
+	assert_int_equal(count_lines(out), 13);
+	assert_non_null(strstr(out, "echoplus.fields        INFO "));
 	assert_non_null(strstr(out, "burst.loss             SHOULD "));
 	free(out);
 	proc_cleanup(&p);
@@ -546,6 +589,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_udpecho_server_passes_everything),
 		cmocka_unit_test(test_self_check_without_host),
 		cmocka_unit_test(test_plain_server_on_specific_address_passes),
+		cmocka_unit_test(test_udpechoplus_responder_is_named_as_such),
+		cmocka_unit_test(test_udpechoplus_little_endian_stamps),
+		cmocka_unit_test(test_udpechoplus_counting_received_not_answered),
 		cmocka_unit_test(test_truncating_server),
 		cmocka_unit_test(test_server_ignoring_empty_datagrams),
 		cmocka_unit_test(test_wildcard_server_replying_from_wrong_address),

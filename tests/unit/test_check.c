@@ -17,13 +17,15 @@ static void test_catalogue_holds_the_design_ids_in_order(void **state)
 	static const char *const ids[] = {
 		"echo.basic",           "echo.empty", "echo.bytes",       "echo.sizes",
 		"reply.source",         "reply.once", "burst.boundaries", "clients.isolation",
-		"safety.amplification", "burst.loss", "safety.loop",      "latency"};
+		"safety.amplification", "burst.loss", "safety.loop",      "latency",
+		"echoplus.fields"};
 	static const enum check_level levels[] = {CHECK_MUST, CHECK_MUST,   CHECK_MUST, CHECK_MUST,
 						  CHECK_MUST, CHECK_MUST,   CHECK_MUST, CHECK_MUST,
-						  CHECK_MUST, CHECK_SHOULD, CHECK_INFO, CHECK_INFO};
+						  CHECK_MUST, CHECK_SHOULD, CHECK_INFO, CHECK_INFO,
+						  CHECK_INFO};
 
 	(void)state;
-	assert_int_equal(CHECK_COUNT, 12);
+	assert_int_equal(CHECK_COUNT, 13);
 	for (int i = 0; i < CHECK_COUNT; i++) {
 		const struct check_info *c = check_info((enum check_id)i);
 

@@ -19,6 +19,12 @@
  *   extra N           appends N bytes (CR LF ...) to every reply
  *   delay MS          answers every datagram MS milliseconds late
  *   silent            answers nothing
+ *   plus              a correct TR-143 UDPEchoPlus responder (written apart
+ *                     from udpecho-server's, from the annex)
+ *   plus-le           UDPEchoPlus with little-endian time stamps (counters right)
+ *   plus-count-received
+ *                     UDPEchoPlus that refuses every 4th request yet counts
+ *                     it in TestRespSN (received, not answered)
  *
  * Prints "zoo DEFECT: starting up on ADDR port N" once bound; SIGTERM or
  * SIGINT stops it with exit status 0.
@@ -229,6 +235,49 @@ struct defect {
 	long long arg;
 };
 
+static unsigned long long now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000u;
+}
+
+static void put_field(uint8_t *p, uint32_t v, int little_endian)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(little_endian ? v >> (8 * i) : v >> (24 - 8 * i));
+}
+
+/*
+ * TR-143 UDPEchoPlus: bytes 4..19 of a request of 20 bytes or more become
+ * TestRespSN (requests answered so far), the receive and reply time stamps
+ * (microseconds since start, 32 bits) and TestRespReplyFailureCount.
+ * Returns 0 to answer, -1 to refuse.
+ */
+static int echo_plus(const struct defect *d, size_t len, unsigned long long recv_us)
+{
+	static unsigned long long start, received;
+	static uint32_t answered, failures;
+	int le = strcmp(d->name, "plus-le") == 0;
+
+	if (start == 0)
+		start = recv_us;
+	if (len < 20)
+		return 0;
+	received++;
+	if (strcmp(d->name, "plus-count-received") == 0 && received % 4 == 0) {
+		failures++;
+		answered++; /* the defect: a refused request counted as answered */
+		return -1;
+	}
+	put_field(buf + 4, answered++, 0);
+	put_field(buf + 8, (uint32_t)(recv_us - start), le);
+	put_field(buf + 12, (uint32_t)(now_usec() - start), le);
+	put_field(buf + 16, failures, 0);
+	return 0;
+}
+
 static void serve(int fd, const struct defect *d)
 {
 	static struct sockaddr_storage previous;
@@ -252,6 +301,8 @@ static void serve(int fd, const struct defect *d)
 			continue;
 		len = (size_t)n;
 		count++;
+		if (strncmp(d->name, "plus", 4) == 0 && echo_plus(d, len, now_usec()) != 0)
+			continue;
 		if (strcmp(d->name, "silent") == 0)
 			continue;
 		if (strcmp(d->name, "ignore-empty") == 0 && len == 0)
