@@ -95,8 +95,21 @@ static int check_detect(const uint8_t *data, size_t size, const struct echoplus_
 		enum echoplus_fault f = echoplus_check_reply(req, size, rep, size, &at);
 		int late = (uint32_t)(s->reply_ts - s->recv_ts) >= UINT32_C(0x80000000);
 
+		FUZZ_REQUIRE(strcmp(echoplus_fault_name(f), "?") != 0, "fault.name", "%d", (int)f);
 		FUZZ_REQUIRE(f == (late ? ECHOPLUS_FAULT_STAMPS : ECHOPLUS_OK), "check_reply.own",
 			   "len %zu: %s", size, echoplus_fault_name(f));
+	}
+	/* A reply one byte short is a length fault at its end. */
+	FUZZ_REQUIRE(echoplus_check_reply(req, size, rep, size - 1, &at) == ECHOPLUS_FAULT_LENGTH &&
+			     at == size - 1,
+		     "check_reply.length", "len %zu", size);
+	/* TestIterationNumber, when there is one. */
+	if (size >= ECHOPLUS_HEADER_LEN) {
+		rep[ECHOPLUS_REWRITE_END] ^= 0x80;
+		FUZZ_REQUIRE(echoplus_check_reply(req, size, rep, size, &at) ==
+				     ECHOPLUS_FAULT_ITERATION,
+			     "check_reply.iteration", "len %zu", size);
+		rep[ECHOPLUS_REWRITE_END] ^= 0x80;
 	}
 	/* Alter one byte the input picks: the fault names it. */
 	{
@@ -146,6 +159,7 @@ static int check_rules(const uint8_t *data, size_t size)
 						   : ECHOPLUS_OK;
 		enum echoplus_fault got = echoplus_check_next(&a, &b, missing);
 
+		FUZZ_REQUIRE(strcmp(echoplus_fault_name(got), "?") != 0, "fault.name", "%d", (int)got);
 		FUZZ_REQUIRE(got == want, "check_next.reference", "got %s want %s",
 			   echoplus_fault_name(got), echoplus_fault_name(want));
 	}
@@ -159,6 +173,7 @@ static int check_rules(const uint8_t *data, size_t size)
 										: ECHOPLUS_OK;
 		enum echoplus_fault got = echoplus_check_timing(&a, &b, gap, rtt1, rtt2);
 
+		FUZZ_REQUIRE(strcmp(echoplus_fault_name(got), "?") != 0, "fault.name", "%d", (int)got);
 		FUZZ_REQUIRE(got == want, "check_timing.reference", "got %s want %s",
 			   echoplus_fault_name(got), echoplus_fault_name(want));
 	}
@@ -181,6 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.failures = (h2 & 0x30) != 0 ? 0 : (uint32_t)(h2 >> 8);
 	if ((h1 & 0xff) == 0)
 		memset(&s, 0, sizeof(s));
+	FUZZ_REQUIRE(echoplus_clock(h1 + h2, h1) == (uint32_t)h2, "clock.wraps", "%llu",
+		     (unsigned long long)h2);
 	if (check_codec(data, size) == 0 && check_rewrite(data, size, &s) == 0)
 		(void)(check_detect(data, size, &s) == 0 && check_rules(data, size) == 0);
 	return 0;

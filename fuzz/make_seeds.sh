@@ -413,6 +413,10 @@ seed echoplus rules-refused-counted "$(eph 1 10 1000000 1000020 3 1)" \
 	"$(eph 3 12 1020000 1020030 4 1)" 0001 00004e20 0064
 seed echoplus rules-byteswapped-clock "$(eph 1 10 1078071040 1078071040 0 1)" \
 	"$(eph 2 11 1349062400 1349062400 0 1)" 0000 00002710 0064
+seed echoplus rules-held-too-long "$(eph 1 10 1000000 1000020 3 1)" \
+	"$(eph 2 11 1010000 1060000 3 1)" 0000 00002710 0064
+seed echoplus rules-failures-shrank "$(eph 1 10 1000000 1000020 3 1)" \
+	"$(eph 2 11 1010000 1010030 2 1)" 0005 00002710 0064
 cycle 65507 >corpus/echoplus/seed-size-65507-ipv4-max
 
 for h in handle_datagram policy repr parse check ratelimit hist echoplus; do
