@@ -1196,8 +1196,12 @@ static size_t probe_loop_ports(struct run *r, const int *idx, size_t n)
 		uint64_t deadline = now_us() + r->rto_us * (t + 1 == r->cfg->tries ? 4 : 1);
 
 		while ((which = wait_readable(fds, n, deadline)) >= 0) {
-			if (recv_from_target(r, fds[which]) >= 0)
+			if (recv_from_target(r, fds[which]) >= 0) {
+				/* The other port's reply may still come: expected, not late. */
+				for (size_t p = 0; p < n; p++)
+					r->socks[idx[p]].answered = 1;
 				return (size_t)which;
+			}
 			if (r->error != 0)
 				return LOOP_PORTS;
 		}
