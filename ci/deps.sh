@@ -15,6 +15,8 @@ packages=(
 	zip unzip                # ClusterFuzzLite seed corpora (fuzz/test_clusterfuzzlite.sh)
 	mandoc groff-base man-db # man pages: lint and render (tests/integration/manpages.sh)
 	bash-completion          # completion/ test (tests/integration/completion.sh)
+	build-essential dpkg-dev debhelper lintian # the Debian package (ci/deb.sh)
+	systemd                  # systemd-socket-activate, systemd-analyze (units tests, ci/deb.sh)
 )
 
 missing=()

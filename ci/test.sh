@@ -3,6 +3,7 @@
 # in the default build (-Werror) and again under ASan + UBSan, Valgrind
 # memcheck on the unit tests, the corpora and live traffic, then a short
 # fuzzing smoke with libFuzzer and AFL++ and the corpus coverage gate.
+# Between the ctest runs and Valgrind, the Debian package (ci/deb.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,9 @@ for preset in default asan; do
 	cmake --build --preset "$preset" -j "$(nproc)"
 	ctest --preset "$preset"
 done
+
+echo "== debian package: build, lintian, install, udpecho check the installed server, purge"
+bash ci/deb.sh
 
 echo "== valgrind"
 bash ci/valgrind.sh
