@@ -53,8 +53,8 @@ static int check_rewrite(const uint8_t *data, size_t size, const struct echoplus
 		return 0;
 	echoplus_decode(rep, size, &h);
 	FUZZ_REQUIRE(h.resp_sn == s->resp_sn && h.recv_ts == s->recv_ts &&
-					     h.reply_ts == s->reply_ts && h.failures == s->failures, "rewrite.fields",
-		   "len %zu", size);
+			     h.reply_ts == s->reply_ts && h.failures == s->failures,
+		     "rewrite.fields", "len %zu", size);
 	return 0;
 }
 
@@ -79,7 +79,8 @@ static int check_detect(const uint8_t *data, size_t size, const struct echoplus_
 	int zero_stamp = s->resp_sn == 0 && s->recv_ts == 0 && s->reply_ts == 0 && s->failures == 0;
 	size_t at;
 
-	FUZZ_REQUIRE(!echoplus_detect(data, size, data, size), "detect.plain_echo", "len %zu", size);
+	FUZZ_REQUIRE(!echoplus_detect(data, size, data, size), "detect.plain_echo", "len %zu",
+		     size);
 	if (size < ECHOPLUS_MIN_LEN)
 		return 0;
 	/* The request as a client sends it: zeros where the server writes. */
@@ -88,16 +89,16 @@ static int check_detect(const uint8_t *data, size_t size, const struct echoplus_
 	memcpy(rep, req, size);
 	echoplus_rewrite(rep, size, s);
 	FUZZ_REQUIRE(echoplus_detect(req, size, rep, size) == !zero_stamp, "detect.rewritten",
-		   "len %zu", size);
+		     "len %zu", size);
 	FUZZ_REQUIRE(echoplus_differs_only_in_fields(req, size, rep, size), "detect.only_fields",
-		   "len %zu", size);
+		     "len %zu", size);
 	{
 		enum echoplus_fault f = echoplus_check_reply(req, size, rep, size, &at);
 		int late = (uint32_t)(s->reply_ts - s->recv_ts) >= UINT32_C(0x80000000);
 
 		FUZZ_REQUIRE(strcmp(echoplus_fault_name(f), "?") != 0, "fault.name", "%d", (int)f);
 		FUZZ_REQUIRE(f == (late ? ECHOPLUS_FAULT_STAMPS : ECHOPLUS_OK), "check_reply.own",
-			   "len %zu: %s", size, echoplus_fault_name(f));
+			     "len %zu: %s", size, echoplus_fault_name(f));
 	}
 	/* A reply one byte short is a length fault at its end. */
 	FUZZ_REQUIRE(echoplus_check_reply(req, size, rep, size - 1, &at) == ECHOPLUS_FAULT_LENGTH &&
@@ -119,18 +120,19 @@ static int check_detect(const uint8_t *data, size_t size, const struct echoplus_
 		rep[i] ^= 0x5a;
 		f = echoplus_check_reply(req, size, rep, size, &at);
 		if (i < 4)
-			FUZZ_REQUIRE(f == ECHOPLUS_FAULT_GEN_SN, "check_reply.gen_sn", "byte %zu", i);
+			FUZZ_REQUIRE(f == ECHOPLUS_FAULT_GEN_SN, "check_reply.gen_sn", "byte %zu",
+				     i);
 		else if (i >= ECHOPLUS_REWRITE_END && i < ECHOPLUS_HEADER_LEN &&
 			 size >= ECHOPLUS_HEADER_LEN)
-			FUZZ_REQUIRE(f == ECHOPLUS_FAULT_ITERATION, "check_reply.iteration", "byte %zu",
-				   i);
+			FUZZ_REQUIRE(f == ECHOPLUS_FAULT_ITERATION, "check_reply.iteration",
+				     "byte %zu", i);
 		else if (i >= ECHOPLUS_REWRITE_END)
 			FUZZ_REQUIRE(f == ECHOPLUS_FAULT_DATA && at == i, "check_reply.data",
-				   "byte %zu: %s at %zu", i, echoplus_fault_name(f), at);
+				     "byte %zu: %s at %zu", i, echoplus_fault_name(f), at);
 		FUZZ_REQUIRE(i < 4 || i >= ECHOPLUS_REWRITE_END
-						     ? !echoplus_detect(req, size, rep, size)
-						     : 1, "detect.altered",
-			   "byte %zu", i);
+				     ? !echoplus_detect(req, size, rep, size)
+				     : 1,
+			     "detect.altered", "byte %zu", i);
 	}
 	return 0;
 }
@@ -147,7 +149,8 @@ static int check_rules(const uint8_t *data, size_t size)
 	echoplus_decode(data, ECHOPLUS_HEADER_LEN, &a);
 	echoplus_decode(data + ECHOPLUS_HEADER_LEN, ECHOPLUS_HEADER_LEN, &b);
 	missing = (uint32_t)data[48] << 8 | data[49];
-	gap = (uint64_t)data[50] << 24 | (uint64_t)data[51] << 16 | (uint64_t)data[52] << 8 | data[53];
+	gap = (uint64_t)data[50] << 24 | (uint64_t)data[51] << 16 | (uint64_t)data[52] << 8 |
+	      data[53];
 	rtt1 = (uint64_t)data[54] << 8 | data[55];
 	rtt2 = (uint64_t)data[54] << 4 | data[55];
 	{
@@ -159,23 +162,26 @@ static int check_rules(const uint8_t *data, size_t size)
 						   : ECHOPLUS_OK;
 		enum echoplus_fault got = echoplus_check_next(&a, &b, missing);
 
-		FUZZ_REQUIRE(strcmp(echoplus_fault_name(got), "?") != 0, "fault.name", "%d", (int)got);
+		FUZZ_REQUIRE(strcmp(echoplus_fault_name(got), "?") != 0, "fault.name", "%d",
+			     (int)got);
 		FUZZ_REQUIRE(got == want, "check_next.reference", "got %s want %s",
-			   echoplus_fault_name(got), echoplus_fault_name(want));
+			     echoplus_fault_name(got), echoplus_fault_name(want));
 	}
 	{
 		uint64_t server = (b.recv_ts - a.recv_ts) & 0xffffffffu;
 		uint64_t diff = server > gap ? server - gap : gap - server;
 		uint64_t proc = (b.reply_ts - b.recv_ts) & 0xffffffffu;
-		enum echoplus_fault want =
-			diff > rtt1 + rtt2 + ECHOPLUS_CLOCK_SLACK_US + gap / 100 ? ECHOPLUS_FAULT_CLOCK
-			: proc > rtt2 + ECHOPLUS_CLOCK_SLACK_US                 ? ECHOPLUS_FAULT_STAMPS
-										: ECHOPLUS_OK;
+		enum echoplus_fault want = diff > rtt1 + rtt2 + ECHOPLUS_CLOCK_SLACK_US + gap / 100
+						   ? ECHOPLUS_FAULT_CLOCK
+					   : proc > rtt2 + ECHOPLUS_CLOCK_SLACK_US
+						   ? ECHOPLUS_FAULT_STAMPS
+						   : ECHOPLUS_OK;
 		enum echoplus_fault got = echoplus_check_timing(&a, &b, gap, rtt1, rtt2);
 
-		FUZZ_REQUIRE(strcmp(echoplus_fault_name(got), "?") != 0, "fault.name", "%d", (int)got);
+		FUZZ_REQUIRE(strcmp(echoplus_fault_name(got), "?") != 0, "fault.name", "%d",
+			     (int)got);
 		FUZZ_REQUIRE(got == want, "check_timing.reference", "got %s want %s",
-			   echoplus_fault_name(got), echoplus_fault_name(want));
+			     echoplus_fault_name(got), echoplus_fault_name(want));
 	}
 	return 0;
 }

@@ -420,7 +420,8 @@ static int exchange_tagged(struct run *r, size_t len, unsigned stream, uint32_t 
 		/* Too short for a tag after the UDPEchoPlus header: filler around its zeros. */
 		for (size_t i = 0; i < len; i++)
 			r->req[i] = (uint8_t)((i * 73 + len * 31 + seq) % 255 + 1);
-		memset(r->req + ECHOPLUS_REWRITE_OFF, 0, ECHOPLUS_REWRITE_END - ECHOPLUS_REWRITE_OFF);
+		memset(r->req + ECHOPLUS_REWRITE_OFF, 0,
+		       ECHOPLUS_REWRITE_END - ECHOPLUS_REWRITE_OFF);
 		q.tagged = 0;
 	}
 
@@ -1374,8 +1375,6 @@ static ssize_t plus_exchange(struct run *r, int fd, size_t len, struct plus_prob
 /* The first reply decides what the target is. */
 static int plus_detect(struct run *r, struct plus_probe *p, size_t len, size_t rep_len)
 {
-	char why[REPORT_DETAIL_MAX];
-
 	if (echoplus_detect(r->req, len, r->rep, rep_len)) {
 		p->detected = 1;
 		return 0;
@@ -1386,9 +1385,12 @@ static int plus_detect(struct run *r, struct plus_probe *p, size_t len, size_t r
 			   "unchanged",
 			   len);
 	} else {
+		char why[REPORT_DETAIL_MAX];
+
 		check_describe(why, sizeof(why), r->req, len, r->rep, rep_len);
 		report_set(p->res, CHECK_PASS,
-			   "not a UDPEchoPlus responder: the reply is no UDPEchoPlus reply (%s)", why);
+			   "not a UDPEchoPlus responder: the reply is no UDPEchoPlus reply (%s)",
+			   why);
 	}
 	return -1;
 }
@@ -1435,7 +1437,9 @@ static int plus_judge(struct run *r, struct plus_probe *p, size_t len, size_t re
 			  q.iteration, h.iteration);
 		return -1;
 	case ECHOPLUS_FAULT_DATA:
-		plus_fail(r, p, f, "data after the header altered at byte %zu of %zu (sent 0x%02x, got 0x%02x)",
+		plus_fail(r, p, f,
+			  "data after the header altered at byte %zu of %zu (sent 0x%02x, got "
+			  "0x%02x)",
 			  at, len, r->req[at], r->rep[at]);
 		return -1;
 	default:
@@ -1452,18 +1456,20 @@ static int plus_judge(struct run *r, struct plus_probe *p, size_t len, size_t re
 				  "TestRespSN went from %u to %u with %u request%s unanswered and "
 				  "TestRespReplyFailureCount up by %u: it does not count answered "
 				  "requests",
-				  p->prev.resp_sn, h.resp_sn, p->missing, p->missing == 1 ? "" : "s",
-				  h.failures - p->prev.failures);
+				  p->prev.resp_sn, h.resp_sn, p->missing,
+				  p->missing == 1 ? "" : "s", h.failures - p->prev.failures);
 			return -1;
 		}
 		if (f == ECHOPLUS_FAULT_FAILURES) {
 			plus_fail(r, p, f,
 				  "TestRespReplyFailureCount went from %u to %u with %u request%s "
 				  "unanswered",
-				  p->prev.failures, h.failures, p->missing, p->missing == 1 ? "" : "s");
+				  p->prev.failures, h.failures, p->missing,
+				  p->missing == 1 ? "" : "s");
 			return -1;
 		}
-		f = echoplus_check_timing(&p->prev, &h, sent_at - p->prev_sent_at, p->prev_rtt, rtt);
+		f = echoplus_check_timing(&p->prev, &h, sent_at - p->prev_sent_at, p->prev_rtt,
+					  rtt);
 		if (f == ECHOPLUS_FAULT_CLOCK) {
 			plus_fail(r, p, f,
 				  "TestRespRecvTimeStamp moved %u us between requests sent %llu us "
@@ -1508,7 +1514,8 @@ static void probe_echoplus(struct run *r)
 		ssize_t n = plus_exchange(r, r->socks[i].fd, len, &p, &sent_at, &rtt);
 
 		if (n < 0 && !p.detected)
-			break; /* silence says nothing about UDPEchoPlus; the other checks name it */
+			break; /* silence says nothing about UDPEchoPlus; the other checks name it
+				*/
 		if (n < 0)
 			continue;
 		if (!p.detected && plus_detect(r, &p, len, (size_t)n) != 0) {
@@ -1525,10 +1532,11 @@ static void probe_echoplus(struct run *r)
 		res->info = &plus_detected_info;
 		r->plus = 1;
 		if (res->status == CHECK_SKIP)
-			report_set(res, CHECK_PASS,
-				   "a TR-143 UDPEchoPlus responder: %u replies with every field right "
-				   "(TestRespSN %u to %u, server time up to %u us)",
-				   p.replies, p.first_sn, p.prev.resp_sn, p.max_processing);
+			report_set(
+				res, CHECK_PASS,
+				"a TR-143 UDPEchoPlus responder: %u replies with every field right "
+				"(TestRespSN %u to %u, server time up to %u us)",
+				p.replies, p.first_sn, p.prev.resp_sn, p.max_processing);
 	} else if (res->status == CHECK_SKIP) {
 		report_set(res, CHECK_SKIP, "no reply to any UDPEchoPlus request (%u sent)",
 			   p.transmissions);

@@ -143,7 +143,8 @@ enum echoplus_fault echoplus_check_next(const struct echoplus_header *prev,
 	uint32_t answered = cur->resp_sn - prev->resp_sn;
 
 	if (failed > missing)
-		return ECHOPLUS_FAULT_FAILURES; /* shrank (wraps to huge) or counts more than refused */
+		return ECHOPLUS_FAULT_FAILURES; /* shrank (wraps to huge) or counts more than
+						   refused */
 	if (answered < 1 || answered - 1 > missing - failed)
 		return ECHOPLUS_FAULT_RESP_SN;
 	return ECHOPLUS_OK;
@@ -155,7 +156,8 @@ enum echoplus_fault echoplus_check_timing(const struct echoplus_header *prev,
 {
 	uint64_t server_gap = (uint32_t)(cur->recv_ts - prev->recv_ts);
 	uint64_t slack = rtt_prev_us + rtt_cur_us + ECHOPLUS_CLOCK_SLACK_US + send_gap_us / 100;
-	uint64_t diff = server_gap > send_gap_us ? server_gap - send_gap_us : send_gap_us - server_gap;
+	uint64_t diff =
+		server_gap > send_gap_us ? server_gap - send_gap_us : send_gap_us - server_gap;
 
 	if (diff > slack)
 		return ECHOPLUS_FAULT_CLOCK;

@@ -345,13 +345,14 @@ static void test_udpecho_server_passes_everything(void **state)
  */
 static void test_udpechoplus_responder_is_named_as_such(void **state)
 {
-	const struct zoo_case v4 =
-		V4("plus", NULL, "", "echo.basic,echo.bytes",
-		   "\"level\": \"MUST\", \"status\": \"pass\", \"detail\": \"a TR-143 UDPEchoPlus responder",
-		   "differs only in the UDPEchoPlus fields (bytes 4-19)",
-		   "\"detected\": \"udpechoplus\"", "\"max_exact\": 65507");
-	const struct zoo_case v6 = V6("plus", NULL, "", "echo.basic,echo.bytes",
-				      "\"detected\": \"udpechoplus\"", "\"max_exact\": 65527", NULL);
+	const struct zoo_case v4 = V4("plus", NULL, "", "echo.basic,echo.bytes",
+				      "\"level\": \"MUST\", \"status\": \"pass\", \"detail\": \"a "
+				      "TR-143 UDPEchoPlus responder",
+				      "differs only in the UDPEchoPlus fields (bytes 4-19)",
+				      "\"detected\": \"udpechoplus\"", "\"max_exact\": 65507");
+	const struct zoo_case v6 =
+		V6("plus", NULL, "", "echo.basic,echo.bytes", "\"detected\": \"udpechoplus\"",
+		   "\"max_exact\": 65527", NULL);
 
 	(void)state;
 	zoo(&v4, 2, &v6);
@@ -360,8 +361,8 @@ static void test_udpechoplus_responder_is_named_as_such(void **state)
 static void test_udpechoplus_little_endian_stamps(void **state)
 {
 	const struct zoo_case v4 = V4("plus-le", NULL, "echoplus.fields", "echo.basic,echo.bytes",
-				      "\"level\": \"MUST\", \"status\": \"fail\"",
-				      "TimeStamp\"", "\"detected\": \"udpechoplus\"", NULL);
+				      "\"level\": \"MUST\", \"status\": \"fail\"", "TimeStamp\"",
+				      "\"detected\": \"udpechoplus\"", NULL);
 
 	(void)state;
 	zoo(&v4, 3, NULL);

@@ -214,7 +214,8 @@ static void test_check_next_counters(void **state)
 	b.resp_sn = 11;
 	assert_int_equal(echoplus_check_next(&a, &b, 0), ECHOPLUS_OK);
 	b.resp_sn = 10;
-	assert_int_equal(echoplus_check_next(&a, &b, 0), ECHOPLUS_FAULT_RESP_SN); /* did not count */
+	assert_int_equal(echoplus_check_next(&a, &b, 0),
+			 ECHOPLUS_FAULT_RESP_SN); /* did not count */
 	b.resp_sn = 12;
 	assert_int_equal(echoplus_check_next(&a, &b, 0), ECHOPLUS_FAULT_RESP_SN);
 	/* One missing reply: lost on the way back explains one extra answer... */
