@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
-# Side by side, in one run, on loopback: udpecho-server, the textbook
-# recvfrom/sendto loop (tests/zoo/zoo_server.c "plain") and the classic
-# Python example server (tests/baseline/classic_server.py, if python3 is
-# installed), under `udpecho bench` closed-loop load with plain and GSO
-# sends at 64, 1400 and 65,507 bytes, alternating servers per case.  Prints
-# echoes/s, the ratio to the textbook loop, server CPU time per echo, and
-# latency percentiles at a fixed open-loop rate.  Figures, not a test.
+# Side by side, in one run, on loopback: udpecho-server with 1 and 2
+# threads, the textbook recvfrom/sendto loop (tests/zoo/zoo_server.c
+# "plain"), the plain recvmmsg/sendmmsg loop (tests/baseline/mmsg_server.c,
+# batch 64, no GRO) and the classic Python example server
+# (tests/baseline/classic_server.py, if python3 is installed), under the same
+# `udpecho bench` closed-loop loads: plain and GSO sends at 64, 1400 and
+# 65,507 bytes, servers alternating within each case.  Prints echoes/s, the
+# ratio to the textbook loop, server CPU time per echo (all threads of the
+# server process), loss, then latency percentiles at a fixed open-loop rate,
+# then the issue's targets, each MET or MISSED.  Figures, not a test.
 #
-#   ci/bench.sh [SECONDS]     (default 3 per case)
+#   ci/bench.sh [SECONDS [ROUNDS]]   (default 3 s per case, 1 round; with
+#                                     more rounds each figure is the median)
+#
+# UDPECHO_BUILD=build/dir uses that build as it is (no configure, no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-3}
+rounds=${2:-1}
 
-bash ci/deps.sh >/dev/null
-cmake --preset default >/dev/null
-cmake --build --preset default -j "$(nproc)" >/dev/null
-bin=build/default
+if [ -n "${UDPECHO_BUILD:-}" ]; then
+	bin=$UDPECHO_BUILD
+else
+	bash ci/deps.sh >/dev/null
+	cmake --preset default >/dev/null
+	cmake --build --preset default -j "$(nproc)" >/dev/null
+	bin=build/default
+fi
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 start() { # NAME CMD...: sets port and pid
+	: >"$tmp/$1.out" # before the background job opens it: sed must find it at once
 	"${@:2}" >"$tmp/$1.out" 2>&1 &
 	pid=$!
 	port=
@@ -33,45 +45,65 @@ start() { # NAME CMD...: sets port and pid
 	exit 1
 }
 
+stop() {
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	pid=
+}
+
+# utime + stime of the whole process (every thread), in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 # The textbook loop first: the ratio column is to it.
 servers=("textbook loop:$bin/tests/zoo_server --bind 127.0.0.1 plain"
-	"udpecho-server:$bin/udpecho-server --bind 127.0.0.1 --port 0")
+	"mmsg loop:$bin/tests/integration/mmsg_server --bind 127.0.0.1"
+	"udpecho-server:$bin/udpecho-server --bind 127.0.0.1 --port 0"
+	"udpecho-server x2:$bin/udpecho-server --bind 127.0.0.1 --port 0 --threads 2")
 if command -v python3 >/dev/null; then
 	servers+=("classic Python:python3 tests/baseline/classic_server.py 0")
 fi
+# Two sockets in every load, so that the two SO_REUSEPORT workers can both get work.
+common="--sockets 2 --window 32"
 
 hz=$(getconf CLK_TCK)
-printf '%-16s %-22s %12s %8s %14s %10s\n' server load echoes/s ratio "CPU us/echo" "loss %"
+declare -A rate cpu
+printf '%-18s %-24s %12s %8s %12s %8s\n' server load echoes/s ratio "CPU us/echo" "loss %"
 for load in "--size 64" "--size 64 --gso" "--size 1400" "--size 1400 --gso" \
-	"--size 65507 --window 2"; do
+	"--size 65507 --window 1"; do
 	base=
+	for ((r = 0; r < rounds; r++)); do
+		for entry in "${servers[@]}"; do
+			name=${entry%%:*}
+			# The classic server reads 4096 bytes at most: it cannot echo 65,507.
+			[[ "$name" == "classic Python" && "$load" == *65507* ]] && continue
+			# shellcheck disable=SC2086
+			start server ${entry#*:}
+			before=$(cpu_ticks "$pid")
+			# shellcheck disable=SC2086
+			"$bin/udpecho" bench 127.0.0.1 "$port" --duration "$secs" $common $load \
+				--format json >"$tmp/r.json"
+			after=$(cpu_ticks "$pid")
+			stop
+			jq .echoes_per_s "$tmp/r.json" >>"$tmp/rate.$name"
+			echo "($after - $before) * 1000000 / $hz / ($(jq .echoed "$tmp/r.json") + 1)" |
+				bc -l >>"$tmp/cpu.$name"
+			jq .loss_pct "$tmp/r.json" >>"$tmp/loss.$name"
+		done
+	done
 	for entry in "${servers[@]}"; do
 		name=${entry%%:*}
-		cmd=${entry#*:}
-		# The classic server reads 4096 bytes at most: it cannot echo 65,507.
-		if [ "$name" = "classic Python" ] && [[ "$load" == *65507* ]]; then
-			printf '%-16s %-22s %12s\n' "$name" "$load" "(truncates at 4096)"
+		if [ ! -s "$tmp/rate.$name" ]; then
+			printf '%-18s %-24s %12s\n' "$name" "$load" "(truncates at 4096)"
 			continue
 		fi
-		# shellcheck disable=SC2086
-		start server $cmd
-		before=$(cpu_ticks "$pid")
-		# shellcheck disable=SC2086
-		"$bin/udpecho" bench 127.0.0.1 "$port" --duration "$secs" --window 64 $load \
-			--format json >"$tmp/r.json"
-		after=$(cpu_ticks "$pid")
-		kill "$pid"
-		wait "$pid" 2>/dev/null || true
-		pid=
-		rate=$(jq .echoes_per_s "$tmp/r.json")
-		echoed=$(jq .echoed "$tmp/r.json")
-		[ -n "$base" ] || base=$rate
-		printf '%-16s %-22s %12.0f %7.2fx %14.2f %10.3f\n' "$name" "$load" "$rate" \
-			"$(echo "$rate / $base" | bc -l)" \
-			"$(echo "($after - $before) * 1000000 / $hz / ($echoed + 1)" | bc -l)" \
-			"$(jq .loss_pct "$tmp/r.json")"
+		rate[$name,$load]=$(median <"$tmp/rate.$name")
+		cpu[$name,$load]=$(median <"$tmp/cpu.$name")
+		[ -n "$base" ] || base=${rate[$name,$load]}
+		printf '%-18s %-24s %12.0f %7.2fx %12.2f %8.3f\n' "$name" "$load" \
+			"${rate[$name,$load]}" "$(echo "${rate[$name,$load]} / $base" | bc -l)" \
+			"${cpu[$name,$load]}" "$(median <"$tmp/loss.$name")"
+		rm -f "$tmp/rate.$name" "$tmp/cpu.$name" "$tmp/loss.$name"
 	done
 done
 
@@ -83,10 +115,45 @@ for entry in "${servers[@]}"; do
 	start server ${entry#*:}
 	"$bin/udpecho" bench 127.0.0.1 "$port" --duration "$secs" --rate 20000 --format json \
 		>"$tmp/r.json"
-	kill "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=
-	printf '%-16s %s\n' "$name" "$(jq -r '.latency_ms | "p50 \(.p50)  p90 \(.p90)  p99 \(.p99)  p99.9 \(."p99.9")  max \(.max)"' "$tmp/r.json")"
+	stop
+	printf '%-18s %s\n' "$name" "$(jq -r '.latency_ms | "p50 \(.p50)  p90 \(.p90)  p99 \(.p99)  p99.9 \(."p99.9")  max \(.max)"' "$tmp/r.json")"
+done
+
+# target WHAT VALUE OP LIMIT
+target() {
+	if [ "$(echo "$2 $3 $4" | bc -l)" -eq 1 ]; then
+		printf 'MET     %-62s %.2f (%s %s)\n' "$1" "$2" "$3" "$4"
+	else
+		printf 'MISSED  %-62s %.2f (%s %s)\n' "$1" "$2" "$3" "$4"
+	fi
+}
+ratio() { echo "${rate[$1,$3]} / ${rate[$2,$3]}" | bc -l; }
+echo
+echo "targets (one server thread):"
+u=udpecho-server
+for load in "--size 64 --gso" "--size 1400 --gso"; do
+	target "$u / textbook loop, $load" "$(ratio "$u" "textbook loop" "$load")" ">=" 3
+done
+for load in "--size 64" "--size 1400"; do
+	target "$u / mmsg loop, $load" "$(ratio "$u" "mmsg loop" "$load")" ">=" 0.97
+done
+if [ -n "${rate[classic Python,--size 64 --gso]:-}" ]; then
+	for load in "--size 64 --gso" "--size 1400 --gso"; do
+		target "$u / classic Python, $load" "$(ratio "$u" "classic Python" "$load")" ">=" 5
+	done
+fi
+for load in "--size 64" "--size 64 --gso" "--size 1400" "--size 1400 --gso" \
+	"--size 65507 --window 1"; do
+	worst=0
+	for entry in "${servers[@]}"; do
+		name=${entry%%:*}
+		[[ "$name" == udpecho-server* || -z "${cpu[$name,$load]:-}" ]] && continue
+		# CPU per echo of udpecho-server over each baseline's: the largest must be <= 1.
+		r=$(echo "${cpu[$u,$load]} / ${cpu[$name,$load]}" | bc -l)
+		[ "$(echo "$r > $worst" | bc -l)" -eq 1 ] && worst=$r
+	done
+	target "$u CPU/echo over the leanest baseline's, $load" "$worst" "<=" 1
 done
 echo
+echo "load: udpecho bench $common, closed loop, ${secs} s per case, $rounds round(s)"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr), $(. /etc/os-release && echo "$PRETTY_NAME")"

@@ -41,9 +41,27 @@ size_t net_format(char *out, size_t cap, const struct net_addr *addr);
 /*
  * A UDP socket bound to addr, ready to serve: dual-stack when addr is the
  * IPv6 wildcard, with the request's destination address delivered (PKTINFO)
- * so replies can leave from it.  Returns the fd or -errno.
+ * so replies can leave from it, and the kernel's drop count (SO_RXQ_OVFL).
+ * Returns the fd or -errno.
  */
 int net_bind_server(const struct net_addr *addr);
+
+/*
+ * The same with SO_REUSEPORT, for --threads: several sockets bound to one
+ * address, the kernel spreading senders over them by their address hash.
+ */
+int net_bind_server_shared(const struct net_addr *addr);
+
+/* UDP_GRO on or off: runs of same-size datagrams from one sender arrive as one buffer. */
+int net_set_gro(int fd, int on);
+
+/*
+ * SO_RCVBUF of bytes: SO_RCVBUFFORCE first (root, CAP_NET_ADMIN: past
+ * net.core.rmem_max), SO_RCVBUF when that is not permitted.  *granted is
+ * what the kernel then reports divided by two (it doubles the request for
+ * its bookkeeping), so it compares with bytes.  Returns 0 or -errno.
+ */
+int net_set_rcvbuf(int fd, size_t bytes, size_t *granted);
 
 /*
  * An unbound client socket for addr's family that reports ICMP errors
@@ -55,19 +73,26 @@ int net_client_socket(const struct net_addr *addr);
 /* systemd passes activated sockets from this descriptor on (sd_listen_fds(3)). */
 #define NET_LISTEN_FDS_START 3
 
+/* The most sockets net_listen_fds takes over. */
+#define NET_LISTEN_FDS_MAX 1024
+
 /*
  * Socket activation the systemd way, without libsystemd: when LISTEN_PID is
  * this process and LISTEN_FDS is n >= 1, fds 3 .. 3 + n - 1 are sockets bound
- * for us.  Checks that the first is a bound IPv4 or IPv6 datagram socket,
- * marks it close-on-exec and enables PKTINFO on it as net_bind_server does.
- * Returns that fd (*count = n), 0 when not activated (*count = 0), or -errno
- * on a bad handoff.  Unsets LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES.
- * count may be NULL.
+ * for us.  Checks that each is a bound IPv4 or IPv6 datagram socket, marks it
+ * close-on-exec and enables PKTINFO and SO_RXQ_OVFL on it as net_bind_server
+ * does.  Returns NET_LISTEN_FDS_START (*count = n), 0 when not activated
+ * (*count = 0), or -errno on a bad handoff with *bad_fd the descriptor at
+ * fault.  Unsets LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES.  count and bad_fd
+ * may be NULL.
  */
-int net_listen_fds(int *count);
+int net_listen_fds(int *count, int *bad_fd);
 
 /* The locally bound address of fd. */
 int net_local_addr(int fd, struct net_addr *out);
+
+/* 1 when fd is bound to 0.0.0.0 or :: (or its address cannot be read), 0 otherwise. */
+int net_is_wildcard(int fd);
 
 /* Family maximum payload of a bound address (65,507 / 65,527). */
 size_t net_family_max(const struct net_addr *addr);

@@ -7,14 +7,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "udpecho/addr.h"
+
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
 /* A string made only of digits and dots is meant as an IPv4 literal, never a name. */
 static int looks_v4_literal(const char *host)
@@ -144,7 +150,10 @@ static int set_int(int fd, int level, int name, int value)
 	return setsockopt(fd, level, name, &value, sizeof(value)) == 0 ? 0 : -errno;
 }
 
-/* Ask for each request's destination address, to reply from it (wildcard binds). */
+/*
+ * Ask for each request's destination address, to reply from it (wildcard
+ * binds), and for the socket's drop count with each datagram.
+ */
 static int enable_recv_pktinfo(int fd, int family)
 {
 	int rc = 0;
@@ -154,6 +163,8 @@ static int enable_recv_pktinfo(int fd, int family)
 	/* On an IPv6 socket this covers the IPv4 clients of a dual-stack bind. */
 	if (rc == 0)
 		rc = set_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
+	if (rc == 0)
+		rc = set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
 	return rc;
 }
 
@@ -168,7 +179,7 @@ static int enable_pktinfo(int fd, int family)
 	return rc;
 }
 
-int net_bind_server(const struct net_addr *addr)
+static int bind_server(const struct net_addr *addr, int shared)
 {
 	int family = addr->ss.ss_family;
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -178,6 +189,8 @@ int net_bind_server(const struct net_addr *addr)
 		return -errno;
 	/* IPV6_V6ONLY only applies to the wildcard, but setting it 0 is harmless elsewhere. */
 	rc = enable_pktinfo(fd, family);
+	if (rc == 0 && shared)
+		rc = set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
 	if (rc == 0 && bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0)
 		rc = -errno;
 	if (rc != 0) {
@@ -185,6 +198,35 @@ int net_bind_server(const struct net_addr *addr)
 		return rc;
 	}
 	return fd;
+}
+
+int net_bind_server(const struct net_addr *addr)
+{
+	return bind_server(addr, 0);
+}
+
+int net_bind_server_shared(const struct net_addr *addr)
+{
+	return bind_server(addr, 1);
+}
+
+int net_set_gro(int fd, int on)
+{
+	return set_int(fd, SOL_UDP, UDP_GRO, on != 0);
+}
+
+int net_set_rcvbuf(int fd, size_t bytes, size_t *granted)
+{
+	int value = bytes > INT_MAX / 2 ? INT_MAX / 2 : (int)bytes;
+	socklen_t len = sizeof(value);
+
+	if (set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, value) != 0 &&
+	    set_int(fd, SOL_SOCKET, SO_RCVBUF, value) != 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, &len) != 0)
+		return -errno;
+	*granted = (size_t)value / 2;
+	return 0;
 }
 
 int net_client_socket(const struct net_addr *addr)
@@ -214,6 +256,19 @@ int net_local_addr(int fd, struct net_addr *out)
 	if (getsockname(fd, (struct sockaddr *)&out->ss, &out->len) != 0)
 		return -errno;
 	return 0;
+}
+
+int net_is_wildcard(int fd)
+{
+	struct net_addr local;
+
+	if (net_local_addr(fd, &local) != 0)
+		return 1;
+	if (local.ss.ss_family == AF_INET)
+		return ((struct sockaddr_in *)&local.ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	if (local.ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&local.ss)->sin6_addr);
+	return 1;
 }
 
 unsigned net_loopback_ifindex(void)
@@ -275,7 +330,7 @@ static int listen_count(void)
 	/* Inherited from an activated parent that forked us: not meant for this process. */
 	if (pid != (unsigned long)getpid())
 		return 0;
-	if (n == 0 || n > 1024)
+	if (n == 0 || n > NET_LISTEN_FDS_MAX)
 		return -EINVAL;
 	return (int)n;
 }
@@ -301,11 +356,18 @@ static int adopt_socket(int fd)
 	return enable_recv_pktinfo(fd, local.ss.ss_family);
 }
 
-int net_listen_fds(int *count)
+int net_listen_fds(int *count, int *bad_fd)
 {
 	int n = listen_count();
-	int rc = n > 0 ? adopt_socket(NET_LISTEN_FDS_START) : n;
+	int rc = n < 0 ? n : 0;
 
+	if (bad_fd != NULL)
+		*bad_fd = NET_LISTEN_FDS_START;
+	for (int i = 0; i < n && rc == 0; i++) {
+		rc = adopt_socket(NET_LISTEN_FDS_START + i);
+		if (rc != 0 && bad_fd != NULL)
+			*bad_fd = NET_LISTEN_FDS_START + i;
+	}
 	/* Children (none today) must not take the sockets for theirs. */
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");

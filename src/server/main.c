@@ -2,6 +2,7 @@
  * udpecho-server: parse, resolve, bind, announce, serve, summarise.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "privilege.h"
 #include "udpecho/addr.h"
 #include "udpecho/net.h"
+#include "udpecho/plusserve.h"
 #include "udpecho/ratelimit.h"
 #include "udpecho/serve.h"
 #include "udpecho/version.h"
@@ -69,43 +71,106 @@ static int check_max_size(const struct server_opts *opts, const struct net_addr 
 	return 0;
 }
 
-/*
- * Socket activation: the first socket systemd handed over (more are not
- * served yet), its address in *bound and its host text in name.  Returns the
- * fd, 0 when not activated, or -1 after printing why (a setup error).
- */
-static int inherit_socket(const struct server_opts *opts, struct net_addr *bound, char *name,
-			  size_t cap)
-{
-	struct echo_peer local;
-	int count = 0;
-	int fd = net_listen_fds(&count);
+/* The sockets served, one worker each, and the text each startup line names. */
+struct sockets {
+	int fds[SERVE_MAX_WORKERS];
+	char names[SERVE_MAX_WORKERS][ADDR_STR_MAX];
+	uint16_t ports[SERVE_MAX_WORKERS];
+	size_t n;     /* sockets open */
+	size_t lines; /* startup lines: one per inherited socket, one for --threads */
+};
 
-	if (fd < 0) {
-		fprintf(stderr, "%s: socket activation: fd %d: %s\n", PROG, NET_LISTEN_FDS_START,
-			strerror(-fd));
-		return -1;
-	}
-	if (fd == 0)
-		return 0;
-	if (count > 1)
-		fprintf(stderr, "%s: socket activation: serving the first of %d sockets only\n",
-			PROG, count);
-	if (net_local_addr(fd, bound) != 0 || check_max_size(opts, bound) != 0) {
-		close(fd);
-		return -1;
-	}
-	net_to_peer((const struct sockaddr *)&bound->ss, &local);
-	addr_format_host(name, cap, &local);
-	return fd;
+static void close_sockets(struct sockets *sk)
+{
+	for (size_t i = 0; i < sk->n; i++)
+		close(sk->fds[i]);
+	sk->n = 0;
 }
 
-/* Resolve and bind; returns the fd, or -1 after printing why (a setup error). */
-static int open_socket(struct server_opts *opts, struct net_addr *bound)
+/* Takes fd into sk with its bound address's port; name is the startup line's host text. */
+static void add_socket(struct sockets *sk, int fd, const struct net_addr *bound, const char *name)
+{
+	struct echo_peer local;
+
+	net_to_peer((const struct sockaddr *)&bound->ss, &local);
+	sk->fds[sk->n] = fd;
+	sk->ports[sk->n] = local.port;
+	snprintf(sk->names[sk->n], sizeof(sk->names[0]), "%s", name);
+	sk->n++;
+}
+
+/*
+ * Socket activation: every socket systemd handed over, one worker each.
+ * Returns how many (0 when not activated), or -1 after printing why (a setup
+ * error).
+ */
+static int inherit_sockets(const struct server_opts *opts, struct sockets *sk)
+{
+	int count = 0, bad = NET_LISTEN_FDS_START;
+	int rc = net_listen_fds(&count, &bad);
+
+	if (rc < 0) {
+		fprintf(stderr, "%s: socket activation: fd %d: %s\n", PROG, bad, strerror(-rc));
+		return -1;
+	}
+	if (count > SERVE_MAX_WORKERS) {
+		fprintf(stderr, "%s: socket activation: %d sockets, at most %d are served\n", PROG,
+			count, SERVE_MAX_WORKERS);
+		return -1;
+	}
+	if (count > 0 && opts->threads > 1)
+		fprintf(stderr,
+			"%s: socket activation: one worker per inherited socket (%d), "
+			"--threads is ignored\n",
+			PROG, count);
+	for (int i = 0; i < count; i++) {
+		struct net_addr bound;
+		struct echo_peer local;
+		char name[ADDR_STR_MAX];
+		int fd = NET_LISTEN_FDS_START + i;
+
+		if (net_local_addr(fd, &bound) != 0 || check_max_size(opts, &bound) != 0) {
+			close_sockets(sk);
+			return -1;
+		}
+		net_to_peer((const struct sockaddr *)&bound.ss, &local);
+		addr_format_host(name, sizeof(name), &local);
+		add_socket(sk, fd, &bound, name);
+	}
+	sk->lines = sk->n;
+	return count;
+}
+
+/* Binds --threads sockets to the resolved address (SO_REUSEPORT when more than one). */
+static int bind_sockets(const struct server_opts *opts, struct net_addr *addr, struct sockets *sk)
+{
+	for (unsigned i = 0; i < opts->threads; i++) {
+		int fd = opts->threads > 1 ? net_bind_server_shared(addr) : net_bind_server(addr);
+		struct net_addr bound;
+
+		if (fd < 0) {
+			char where[ADDR_STR_MAX];
+
+			net_format(where, sizeof(where), addr);
+			fprintf(stderr, "%s: bind %s: %s\n", PROG, where, strerror(-fd));
+			close_sockets(sk);
+			return -1;
+		}
+		if (net_local_addr(fd, &bound) != 0)
+			bound = *addr;
+		/* --port 0: the others join the port the first one got. */
+		*addr = bound;
+		add_socket(sk, fd, &bound, opts->bind);
+	}
+	sk->lines = 1;
+	return 0;
+}
+
+/* Resolve and bind; returns 0, or -1 after printing why (a setup error). */
+static int open_sockets(const struct server_opts *opts, struct sockets *sk)
 {
 	struct net_addr addr;
 	const char *why = NULL;
-	int fd;
 
 	if (net_resolve(opts->bind, opts->port, NET_PREFER_V4, &addr, &why) != 0) {
 		fprintf(stderr, "%s: --bind '%s': %s\n", PROG, opts->bind, why);
@@ -113,17 +178,31 @@ static int open_socket(struct server_opts *opts, struct net_addr *bound)
 	}
 	if (check_max_size(opts, &addr) != 0)
 		return -1;
-	fd = net_bind_server(&addr);
-	if (fd < 0) {
-		char where[ADDR_STR_MAX];
+	return bind_sockets(opts, &addr, sk);
+}
 
-		net_format(where, sizeof(where), &addr);
-		fprintf(stderr, "%s: bind %s: %s\n", PROG, where, strerror(-fd));
-		return -1;
+/* --rcvbuf on every socket; says once when the kernel granted less than asked. */
+static int size_buffers(const struct server_opts *opts, const struct sockets *sk)
+{
+	size_t granted = 0;
+
+	if (opts->rcvbuf == 0)
+		return 0;
+	for (size_t i = 0; i < sk->n; i++) {
+		int rc = net_set_rcvbuf(sk->fds[i], opts->rcvbuf, &granted);
+
+		if (rc != 0) {
+			fprintf(stderr, "%s: --rcvbuf %zu: %s\n", PROG, opts->rcvbuf,
+				strerror(-rc));
+			return -1;
+		}
 	}
-	if (net_local_addr(fd, bound) != 0)
-		*bound = addr;
-	return fd;
+	if (granted < opts->rcvbuf)
+		fprintf(stderr,
+			"%s: --rcvbuf %zu: the kernel granted %zu bytes (net.core.rmem_max; "
+			"root can go past it)\n",
+			PROG, opts->rcvbuf, granted);
+	return 0;
 }
 
 /* What the host says about sources: its loopback interface and its subnet broadcasts. */
@@ -154,35 +233,56 @@ static int make_limiter(const struct server_opts *opts, struct ratelimit *rl,
 			      seed);
 }
 
+/* Shared by the workers when there are several; --rate-limit is per process. */
+static pthread_mutex_t limiter_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Startup lines, then the workers until a signal; returns serve_run's result. */
+static int run(const struct sockets *sk, struct serve_config *config, const sigset_t *waitmask,
+	       struct serve_counters *counters)
+{
+	for (size_t i = 0; i < sk->lines; i++)
+		printf("starting up on %s port %u\n", sk->names[i], sk->ports[i]);
+	fflush(stdout);
+	memset(counters, 0, sizeof(*counters));
+	if (sk->n == 1)
+		return serve_run(sk->fds[0], config, counters, &stop_requested, waitmask);
+	if (config->limiter != NULL)
+		config->limiter_lock = &limiter_lock;
+	return serve_run_workers(sk->fds, sk->n, config, counters, &stop_requested, waitmask);
+}
+
 static int serve(struct server_opts *opts)
 {
-	struct serve_config config = {&opts->policy, NULL, opts->verbose ? stdout : NULL, 0};
+	struct serve_config config = {&opts->policy, NULL, NULL, opts->verbose ? stdout : NULL, 0,
+				      NULL};
 	struct serve_counters counters;
 	struct ratelimit limiter;
 	struct ratelimit_slot *slots = NULL;
-	struct net_addr bound;
-	struct echo_peer local;
+	struct plusserve plus;
+	struct sockets sk;
 	sigset_t waitmask;
-	char summary[512], inherited[ADDR_STR_MAX];
-	const char *name = opts->bind;
-	int fd, rc;
+	char summary[512];
+	int rc;
 
 	if (install_signals(&waitmask) != 0) {
 		fprintf(stderr, "%s: signals: %s\n", PROG, strerror(errno));
 		return 1;
 	}
-	/* Activated by systemd: serve its socket; --bind and --port do not apply. */
-	fd = inherit_socket(opts, &bound, inherited, sizeof(inherited));
-	if (fd > 0)
-		name = inherited;
-	else if (fd == 0)
-		fd = open_socket(opts, &bound);
-	if (fd < 0)
+	memset(&sk, 0, sizeof(sk));
+	/* Activated by systemd: serve its sockets; --bind, --port and --threads do not apply. */
+	rc = inherit_sockets(opts, &sk);
+	if (rc == 0)
+		rc = open_sockets(opts, &sk);
+	if (rc < 0)
 		return 2;
+	if (size_buffers(opts, &sk) != 0) {
+		close_sockets(&sk);
+		return 2;
+	}
 	learn_host(opts, &config);
 	if ((rc = make_limiter(opts, &limiter, &slots)) != 0) {
 		fprintf(stderr, "%s: --rate-limit: %s\n", PROG, strerror(-rc));
-		close(fd);
+		close_sockets(&sk);
 		return 1;
 	}
 	if (slots != NULL)
@@ -190,16 +290,16 @@ static int serve(struct server_opts *opts)
 	/* Bound (port 7 needs root); now give root up before touching any datagram. */
 	if (opts->user != NULL && privilege_drop(opts->user, summary, sizeof(summary)) != 0) {
 		fprintf(stderr, "%s: %s\n", PROG, summary);
-		close(fd);
+		close_sockets(&sk);
 		free(slots);
 		return 2;
 	}
-	net_to_peer((const struct sockaddr *)&bound.ss, &local);
-	printf("starting up on %s port %u\n", name, local.port);
-	fflush(stdout);
-	memset(&counters, 0, sizeof(counters));
-	rc = serve_run(fd, &config, &counters, &stop_requested, &waitmask);
-	close(fd);
+	if (opts->echo_plus) {
+		plusserve_init(&plus); /* the service starts now: the time stamps' origin */
+		config.plus = &plus;
+	}
+	rc = run(&sk, &config, &waitmask, &counters);
+	close_sockets(&sk);
 	free(slots);
 	serve_format_summary(summary, sizeof(summary), &counters);
 	printf("%s\n", summary);

@@ -21,6 +21,9 @@ enum {
 	OPT_USER,
 	OPT_RATE_LIMIT,
 	OPT_ALLOW,
+	OPT_THREADS,
+	OPT_RCVBUF,
+	OPT_ECHO_PLUS,
 	OPT_HELP,
 	OPT_VERSION
 };
@@ -34,15 +37,19 @@ static const struct cli_option options[] = {
 	{"user", 0, 1, OPT_USER},
 	{"rate-limit", 0, 1, OPT_RATE_LIMIT},
 	{"allow", 0, 1, OPT_ALLOW},
+	{"threads", 0, 1, OPT_THREADS},
+	{"rcvbuf", 0, 1, OPT_RCVBUF},
+	{"echo-plus", 0, 0, OPT_ECHO_PLUS},
 	{"help", 'h', 0, OPT_HELP},
 	{"version", 0, 0, OPT_VERSION},
 	{NULL, 0, 0, 0},
 };
 
 const char server_usage[] =
-	"usage: udpecho-server [--bind ADDR] [--port N] [-v|--verbose] [--max-size N]\n"
-	"                      [--deny-ports LIST] [--rate-limit PPS[,BURST]] [--allow PREFIXES]\n"
-	"                      [--user NAME] [--help] [--version]\n"
+	"usage: udpecho-server [--bind ADDR] [--port N] [-v|--verbose] [--threads N]\n"
+	"                      [--max-size N] [--deny-ports LIST] [--rate-limit PPS[,BURST]]\n"
+	"                      [--user NAME] [--rcvbuf BYTES] [--echo-plus] [--allow PREFIXES]\n"
+	"                      [--help] [--version]\n"
 	"\n"
 	"A UDP echo server (RFC 862): every datagram, 0 to 65,507 bytes (IPv4) or\n"
 	"65,527 bytes (IPv6), goes back byte for byte from the address it was sent to.\n"
@@ -50,6 +57,8 @@ const char server_usage[] =
 	"  --bind ADDR        address or name to serve on (default localhost; :: is dual-stack)\n"
 	"  --port N           UDP port, 0 for an ephemeral one (default 10000)\n"
 	"  -v, --verbose      print the classic per-datagram transcript\n"
+	"  --threads N        N workers (1-64, default 1), each with its own SO_REUSEPORT\n"
+	"                     socket on the same address\n"
 	"  --max-size N       drop (never truncate) datagrams larger than N bytes\n"
 	"                     (0 to the family maximum; default the family maximum)\n"
 	"  --deny-ports LIST  source ports to drop, e.g. 0,7,13-19 or none\n"
@@ -61,6 +70,10 @@ const char server_usage[] =
 	"  --allow PREFIXES   answer only these sources: 198.18.0.0/15,fd00::/8 (CIDR)\n"
 	"  --user NAME        once bound, drop to this user and its group; refuse to\n"
 	"                     run if that fails (bind port 7 as root, then serve as NAME)\n"
+	"  --rcvbuf BYTES     socket receive buffer (SO_RCVBUF; past net.core.rmem_max as\n"
+	"                     root); says on stderr when the kernel granted less\n"
+	"  --echo-plus        answer as a TR-143 UDPEchoPlus responder (fills the sequence,\n"
+	"                     time stamp and failure fields of requests of 20 bytes or more)\n"
 	"  -h, --help         show this help\n"
 	"  --version          show the version\n"
 	"\n"
@@ -80,6 +93,7 @@ static int bad_value(char *err, size_t errlen, const char *flag, const char *val
 
 static int apply(struct server_opts *opts, int id, const char *value, char *err, size_t errlen)
 {
+	size_t n = 0;
 	int rc = 0;
 
 	switch (id) {
@@ -122,6 +136,21 @@ static int apply(struct server_opts *opts, int id, const char *value, char *err,
 			return bad_value(err, errlen, "--allow", value, rc, "at most 64 prefixes",
 					 "a list of prefixes like 198.18.0.0/15,fd00::/8");
 		break;
+	case OPT_THREADS:
+		if ((rc = parse_size(value, SERVER_MAX_THREADS, &n)) != 0 || n == 0)
+			return bad_value(err, errlen, "--threads", value, rc == 0 ? -ERANGE : rc,
+					 "1-64", "a number of threads");
+		opts->threads = (unsigned)n;
+		break;
+	case OPT_RCVBUF:
+		if ((rc = parse_size(value, SERVER_MAX_RCVBUF, &n)) != 0 || n < SERVER_MIN_RCVBUF)
+			return bad_value(err, errlen, "--rcvbuf", value, rc == 0 ? -ERANGE : rc,
+					 "65536-1073741823", "a size in bytes");
+		opts->rcvbuf = n;
+		break;
+	case OPT_ECHO_PLUS:
+		opts->echo_plus = 1;
+		break;
 	case OPT_HELP:
 		opts->action = SERVER_HELP;
 		break;
@@ -145,6 +174,7 @@ int server_parse_args(int argc, char *const *argv, struct server_opts *opts, cha
 	opts->action = SERVER_RUN;
 	opts->bind = SERVER_DEFAULT_BIND;
 	opts->port = SERVER_DEFAULT_PORT;
+	opts->threads = 1;
 	policy_init(&opts->policy);
 	cli_scan_init(&scan, argc, argv, 1);
 	while ((id = cli_next(&scan, options, &value, err, errlen)) != CLI_END) {

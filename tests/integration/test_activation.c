@@ -1,6 +1,6 @@
 /*
  * test_activation.c: udpecho-server started the way systemd socket
- * activation starts it: a bound UDP socket on fd 3, LISTEN_FDS=1 and
+ * activation starts it: bound UDP sockets from fd 3 on, LISTEN_FDS=n and
  * LISTEN_PID set to the server's own pid (sd_listen_fds(3)).
  */
 #include <arpa/inet.h>
@@ -34,32 +34,40 @@ enum listen_pid { PID_SELF, PID_OTHER };
 static uint8_t request[MAX_V6 + 1];
 static uint8_t reply[MAX_V6 + 2];
 
+#define MAX_HANDED 2
+
 struct handoff {
-	int sock; /* handed over on fd 3; -1: nothing there */
+	int socks[MAX_HANDED]; /* handed over on fd 3 on; socks[0] -1: nothing there */
+	int n;
 	enum listen_pid who;
 };
 
-/* In the child, after stdio: sock on fd 3 and the LISTEN_* variables, as systemd sets them. */
+/* In the child, after stdio: socks on fd 3 on and the LISTEN_* variables, as systemd sets them. */
 static void hand_over(void *ctx)
 {
 	const struct handoff *h = ctx;
-	char pid[32];
+	int moved[MAX_HANDED];
+	char pid[32], count[16];
 
-	if (h->sock >= 0 && h->sock != LISTEN_FD)
-		dup2(h->sock, LISTEN_FD); /* dup2 leaves the copy without FD_CLOEXEC */
-	else if (h->sock == LISTEN_FD)
-		fcntl(LISTEN_FD, F_SETFD, 0);
-	else
-		close(LISTEN_FD);
+	/* Out of the way of fds 3.., then into place (dup2 leaves copies without FD_CLOEXEC). */
+	for (int i = 0; i < h->n; i++)
+		moved[i] = h->socks[i] >= 0 ? fcntl(h->socks[i], F_DUPFD, 100) : -1;
+	for (int i = 0; i < h->n; i++) {
+		if (moved[i] >= 0)
+			dup2(moved[i], LISTEN_FD + i);
+		else
+			close(LISTEN_FD + i);
+	}
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid() + (h->who == PID_SELF ? 0 : 1));
+	snprintf(count, sizeof(count), "%d", h->n);
 	setenv("LISTEN_PID", pid, 1);
-	setenv("LISTEN_FDS", "1", 1);
+	setenv("LISTEN_FDS", count, 1);
 }
 
 /* Like proc_spawn, with sock (or nothing, when -1) handed over on fd 3. */
 static int spawn_activated(struct proc *p, int sock, enum listen_pid who, const char *const *argv)
 {
-	struct handoff h = {sock, who};
+	struct handoff h = {{sock, -1}, 1, who};
 
 	return proc_spawn_with(p, argv, hand_over, &h);
 }
@@ -224,6 +232,43 @@ static void test_listen_pid_of_another_process_is_ignored(void **state)
 	stop_cleanly(&s);
 }
 
+/* Two sockets, IPv4 and IPv6, as a unit with two ListenDatagram= lines passes them: both served. */
+static void test_serves_every_inherited_socket(void **state)
+{
+	const char *argv[] = {harness_server_bin, "--bind", "127.0.0.1", "--port", "1", NULL};
+	int v4 = udp_bound("127.0.0.1", 0);
+	int v6 = udp_bound("::1", 0);
+	uint16_t p4 = udp_local_port(v4), p6 = udp_local_port(v6);
+	struct handoff h = {{v4, v6}, 2, PID_SELF};
+	char want[128], *out;
+	struct server s;
+
+	(void)state;
+	assert_true(v4 >= 0 && v6 >= 0);
+	assert_int_equal(proc_spawn_with(&s.proc, argv, hand_over, &h), 0);
+	free(startup_line(&s.proc));
+	close(v4);
+	close(v6);
+	out = proc_stdout(&s.proc);
+	snprintf(want, sizeof(want),
+		 "starting up on 127.0.0.1 port %u\nstarting up on ::1 port %u\n", p4, p6);
+	if (strncmp(out, want, strlen(want)) != 0)
+		fail_msg("startup lines '%s', wanted '%s'", out, want);
+	free(out);
+	for (int round = 0; round < 2; round++) {
+		expect_exact_echo("127.0.0.1", "127.0.0.1", p4, 42);
+		expect_exact_echo("::1", "::1", p6, 42);
+		expect_exact_echo("::1", "::1", p6, MAX_V6);
+		expect_exact_echo("127.0.0.1", "127.0.0.1", p4, MAX_V4);
+	}
+	assert_int_equal(server_stop(&s, SIGTERM), 0);
+	out = proc_stdout(&s.proc);
+	assert_non_null(strstr(out, "\nsummary: received=8 bytes_in="));
+	assert_non_null(strstr(out, " echoed=8 "));
+	free(out);
+	proc_cleanup(&s.proc);
+}
+
 /* A bad handoff is a setup error: exit 2 with one line naming it. */
 static void expect_bad_handoff(int sock, const char *cause)
 {
@@ -262,6 +307,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_serves_the_inherited_ipv4_socket),
 		cmocka_unit_test(test_inherited_dual_stack_wildcard_replies_from_request_address),
+		cmocka_unit_test(test_serves_every_inherited_socket),
 		cmocka_unit_test(test_listen_pid_of_another_process_is_ignored),
 		cmocka_unit_test(test_bad_handoff_exits_2),
 	};

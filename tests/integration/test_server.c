@@ -186,7 +186,7 @@ static void test_summary_counts_on_sigterm(void **state)
 			       "\nsummary: received=10 bytes_in=450 echoed=10 bytes_out=450 "
 			       "dropped=0 bad_peer=0 bad_source=0 spoofed=0 not_allowed=0 "
 			       "denied_port=0 too_big=0 rate_limited=0 truncated=0 send_errors=0 "
-			       "recv_errors=0\n"));
+			       "recv_errors=0 kernel_drops=0\n"));
 	free(out);
 	proc_cleanup(&s.proc);
 }

@@ -127,7 +127,9 @@ static void test_server_bad_values(void **state)
 	char *size_range[] = {"s", "--max-size", "65528"};
 	char *deny[] = {"s", "--deny-ports", "7,x"};
 	char *extra[] = {"s", "stray"};
-	char *unknown[] = {"s", "--threads=2x"};
+	char *unknown[] = {"s", "--frobnicate=2x"};
+	char *threads[] = {"s", "--threads", "0"};
+	char *rcvbuf[] = {"s", "--rcvbuf", "65535"};
 
 	(void)state;
 	expect_server_error(port_range, 3, "--port: '70000' is out of range (0-65535)");
@@ -136,7 +138,9 @@ static void test_server_bad_values(void **state)
 	expect_server_error(deny, 3,
 			    "--deny-ports: '7,x' is not a port list like 0,7,13-19 or none");
 	expect_server_error(extra, 2, "unexpected argument 'stray'");
-	expect_server_error(unknown, 2, "unknown option '--threads'");
+	expect_server_error(unknown, 2, "unknown option '--frobnicate'");
+	expect_server_error(threads, 3, "--threads: '0' is out of range (1-64)");
+	expect_server_error(rcvbuf, 3, "--rcvbuf: '65535' is out of range (65536-1073741823)");
 }
 
 static void test_server_help_and_version(void **state)

@@ -1,0 +1,505 @@
+/*
+ * test_fast_path.c: udpecho-server's batched path over real loopback
+ * sockets.  A GSO burst (one UDP_SEGMENT send: the server's UDP_GRO socket
+ * receives it as one buffer) is echoed datagram by datagram and counted; a
+ * run is split where the decisions differ; replies still leave from the
+ * address asked on a wildcard bind; --threads, --rcvbuf, kernel drops and
+ * --echo-plus (TR-143 UDPEchoPlus).
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+#define MAX_V4 65507
+#define REPLY_WAIT_MS 2000
+#define SILENCE_MS 300
+#define MAX_BURST 64 /* UDP_MAX_SEGMENTS */
+
+static uint8_t request[MAX_V4 + 1];
+static uint8_t reply[MAX_V4 + 2];
+
+/* Datagram i of a burst: its index in every byte, so a reordered or merged echo shows. */
+static void fill_burst(uint8_t *buf, size_t seg, size_t n, size_t last)
+{
+	for (size_t i = 0; i < n; i++)
+		memset(buf + i * seg, (int)(0x40 + i), i + 1 < n ? seg : last);
+}
+
+/* n datagrams of seg bytes (the last of last bytes) in one UDP_SEGMENT send to host:port. */
+static void send_gso(int fd, const char *host, uint16_t port, size_t seg, size_t n, size_t last)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} control;
+	struct sockaddr_storage to;
+	size_t len = seg * (n - 1) + last;
+	struct iovec iov = {request, len};
+	struct msghdr msg = {.msg_name = &to,
+			     .msg_namelen = udp_addr(host, port, &to),
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	uint16_t size = (uint16_t)seg;
+
+	fill_burst(request, seg, n, last);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(size));
+	memcpy(CMSG_DATA(c), &size, sizeof(size));
+	assert_int_equal(sendmsg(fd, &msg, 0), (ssize_t)len);
+}
+
+/* The next reply is datagram i of the burst, whole, from host:port. */
+static void expect_datagram(int fd, const char *host, uint16_t port, size_t i, size_t len)
+{
+	struct sockaddr_storage to, from;
+	char want[64], got[64];
+	ssize_t n = udp_recv(fd, reply, sizeof(reply), &from, REPLY_WAIT_MS);
+
+	if (n < 0)
+		fail_msg("no echo of datagram %zu (%zu bytes)", i, len);
+	if ((size_t)n != len)
+		fail_msg("datagram %zu: %zu bytes sent, %zd came back", i, len, n);
+	for (size_t k = 0; k < len; k++)
+		if (reply[k] != (uint8_t)(0x40 + i))
+			fail_msg("datagram %zu: byte %zu is 0x%02x", i, k, reply[k]);
+	udp_addr(host, port, &to);
+	udp_format(&to, want, sizeof(want));
+	udp_format(&from, got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+static void expect_silence(int fd)
+{
+	struct sockaddr_storage from;
+
+	assert_true(udp_recv(fd, reply, sizeof(reply), &from, SILENCE_MS) < 0);
+}
+
+/* Stops the server and returns its summary line (malloc'd); *err its stderr, when asked. */
+static char *stop_for_summary_err(struct server *s, char **err)
+{
+	char *out, *line, *copy;
+
+	assert_int_equal(server_stop(s, SIGTERM), 0);
+	if (err != NULL)
+		*err = proc_stderr(&s->proc);
+	out = proc_stdout(&s->proc);
+	assert_non_null(out);
+	line = strstr(out, "summary: ");
+	assert_non_null(line);
+	copy = strndup(line, strcspn(line, "\n"));
+	free(out);
+	proc_cleanup(&s->proc);
+	return copy;
+}
+
+static char *stop_for_summary(struct server *s)
+{
+	return stop_for_summary_err(s, NULL);
+}
+
+static unsigned long long counter(const char *summary, const char *key)
+{
+	char pattern[40];
+	const char *at;
+
+	snprintf(pattern, sizeof(pattern), " %s=", key);
+	at = strstr(summary, pattern);
+	assert_non_null(at);
+	return strtoull(at + strlen(pattern), NULL, 10);
+}
+
+static void start(struct server *s, const char *bind, const char *const *more)
+{
+	const char *args[HARNESS_MAX_ARGS] = {"--bind", bind, "--port", "0"};
+	int n = 4;
+
+	while (more != NULL && *more != NULL)
+		args[n++] = *more++;
+	args[n] = NULL;
+	assert_int_equal(server_start(s, args), 0);
+}
+
+static void gso_burst_echoed(const char *bind, const char *client, const char *target, size_t seg,
+			     size_t n, size_t last)
+{
+	struct server s;
+	char *summary;
+	int fd = udp_bound(client, 0);
+
+	assert_true(fd >= 0);
+	start(&s, bind, NULL);
+	send_gso(fd, target, s.port, seg, n, last);
+	for (size_t i = 0; i < n; i++)
+		expect_datagram(fd, target, s.port, i, i + 1 < n ? seg : last);
+	expect_silence(fd);
+	close(fd);
+	summary = stop_for_summary(&s);
+	print_message("%zu x %zu bytes: %s\n", n, seg, summary);
+	assert_int_equal(counter(summary, "received"), n);
+	assert_int_equal(counter(summary, "echoed"), n);
+	assert_int_equal(counter(summary, "bytes_in"), seg * (n - 1) + last);
+	assert_int_equal(counter(summary, "bytes_out"), seg * (n - 1) + last);
+	assert_int_equal(counter(summary, "dropped"), 0);
+	free(summary);
+}
+
+static void test_gso_burst_is_echoed_datagram_by_datagram(void **state)
+{
+	(void)state;
+	gso_burst_echoed("127.0.0.1", "127.0.0.1", "127.0.0.1", 64, 10, 64);
+	gso_burst_echoed("127.0.0.1", "127.0.0.1", "127.0.0.1", 1400, 40, 1400);
+	/* The kernel's segment limit, and a shorter last datagram. */
+	gso_burst_echoed("127.0.0.1", "127.0.0.1", "127.0.0.1", 1000, MAX_BURST, 17);
+	gso_burst_echoed("::1", "::1", "::1", 1232, 50, 1232);
+}
+
+/* A burst to 127.0.0.2 of a 0.0.0.0 server (to ::1, 127.0.0.3 of ::) comes back from there. */
+static void test_gso_burst_on_wildcard_replies_from_request_address(void **state)
+{
+	(void)state;
+	gso_burst_echoed("0.0.0.0", "127.0.0.1", "127.0.0.2", 512, 20, 100);
+	gso_burst_echoed("::", "127.0.0.1", "127.0.0.3", 64, 30, 64);
+	gso_burst_echoed("::", "::1", "::1", 64, 30, 64);
+}
+
+/* --max-size 150: the 200-byte datagrams of a run are dropped, its short last one echoed. */
+static void test_run_split_where_size_verdicts_differ(void **state)
+{
+	const char *more[] = {"--max-size", "150", NULL};
+	struct server s;
+	char *summary;
+	int fd = udp_bound("127.0.0.1", 0);
+
+	(void)state;
+	start(&s, "127.0.0.1", more);
+	send_gso(fd, "127.0.0.1", s.port, 200, 5, 100);
+	expect_datagram(fd, "127.0.0.1", s.port, 4, 100);
+	expect_silence(fd);
+	send_gso(fd, "127.0.0.1", s.port, 150, 6, 150);
+	for (size_t i = 0; i < 6; i++)
+		expect_datagram(fd, "127.0.0.1", s.port, i, 150);
+	close(fd);
+	summary = stop_for_summary(&s);
+	assert_int_equal(counter(summary, "received"), 11);
+	assert_int_equal(counter(summary, "echoed"), 7);
+	assert_int_equal(counter(summary, "too_big"), 4);
+	assert_int_equal(counter(summary, "bytes_out"), 100 + 6 * 150);
+	free(summary);
+}
+
+/* --rate-limit with a burst of 3: the first three of a run go back, the rest are counted. */
+static void test_run_split_by_rate_limit(void **state)
+{
+	const char *more[] = {"--rate-limit", "1,3", NULL};
+	struct server s;
+	char *summary;
+	int fd = udp_bound("127.0.0.1", 0);
+
+	(void)state;
+	start(&s, "127.0.0.1", more);
+	send_gso(fd, "127.0.0.1", s.port, 64, 12, 64);
+	for (size_t i = 0; i < 3; i++)
+		expect_datagram(fd, "127.0.0.1", s.port, i, 64);
+	expect_silence(fd);
+	close(fd);
+	summary = stop_for_summary(&s);
+	assert_int_equal(counter(summary, "received"), 12);
+	assert_int_equal(counter(summary, "echoed"), 3);
+	assert_int_equal(counter(summary, "rate_limited"), 9);
+	free(summary);
+}
+
+/* The workers of a process: /proc/PID/task has one entry per thread. */
+static int thread_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+#define CLIENTS 8
+#define PER_CLIENT 20
+
+/* --threads 2: 8 clients spread over two SO_REUSEPORT sockets; one summary of both. */
+static void test_threads_serve_every_client_and_sum_counters(void **state)
+{
+	const char *more[] = {"--threads", "2", NULL};
+	int fds[CLIENTS];
+	struct server s;
+	char *summary;
+
+	(void)state;
+	start(&s, "127.0.0.1", more);
+	/* The main thread, waiting for signals, and 2 workers (started after the startup line). */
+	for (int i = 0; i < 200 && thread_count(s.proc.pid) != 3; i++)
+		usleep(10000);
+	assert_int_equal(thread_count(s.proc.pid), 3);
+	for (int c = 0; c < CLIENTS; c++) {
+		fds[c] = udp_bound("127.0.0.1", 0);
+		assert_true(fds[c] >= 0);
+	}
+	for (int r = 0; r < PER_CLIENT; r++) {
+		for (int c = 0; c < CLIENTS; c++)
+			send_gso(fds[c], "127.0.0.1", s.port, 100, 1, 100);
+		for (int c = 0; c < CLIENTS; c++)
+			expect_datagram(fds[c], "127.0.0.1", s.port, 0, 100);
+	}
+	for (int c = 0; c < CLIENTS; c++)
+		close(fds[c]);
+	summary = stop_for_summary(&s);
+	assert_int_equal(counter(summary, "received"), CLIENTS * PER_CLIENT);
+	assert_int_equal(counter(summary, "echoed"), CLIENTS * PER_CLIENT);
+	free(summary);
+}
+
+/* Idle workers stop at once on SIGINT too. */
+static void test_threads_stop_when_idle(void **state)
+{
+	const char *more[] = {"--threads", "4", NULL};
+	struct timespec t0, t1;
+	struct server s;
+
+	(void)state;
+	start(&s, "::1", more);
+	usleep(100000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+	proc_cleanup(&s.proc);
+}
+
+/* Sends 1-byte datagrams to port as fast as it can for ms milliseconds, then exits. */
+static void flood_for(uint16_t port, int ms)
+{
+	struct sockaddr_storage to;
+	socklen_t tolen = udp_addr("127.0.0.1", port, &to);
+	struct timespec t0, t;
+	int fd = udp_bound("127.0.0.1", 0);
+	int one = 1 << 16;
+
+	/* Replies are not read: a small receive buffer drops them without costing us. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (int i = 0; i < 1000; i++)
+			(void)sendto(fd, "x", 1, 0, (struct sockaddr *)&to, tolen);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+	_exit(0);
+}
+
+#define FLOODERS 3
+
+/*
+ * Under a flood every batch is full and a single worker never sleeps, so it
+ * must still let SIGTERM in; several workers are stopped by their supervisor.
+ */
+static void test_stops_under_a_flood(void **state)
+{
+	struct timespec t0, t1;
+	struct server s;
+	pid_t flooders[FLOODERS];
+
+	(void)state;
+	for (int threads = 1; threads <= 2; threads++) {
+		const char *more[] = {"--threads", threads == 1 ? "1" : "2", "--rcvbuf", "8388608",
+				      NULL};
+
+		start(&s, "127.0.0.1", more);
+		for (int i = 0; i < FLOODERS; i++) {
+			flooders[i] = fork();
+			if (flooders[i] == 0)
+				flood_for(s.port, 4000);
+		}
+		usleep(1000000);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(server_stop(&s, SIGTERM), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+
+		print_message("%d thread(s): stopped %ld ms after SIGTERM under a flood\n", threads,
+			      ms);
+		assert_true(ms < 1000);
+		proc_cleanup(&s.proc);
+		for (int i = 0; i < FLOODERS; i++) {
+			kill(flooders[i], SIGKILL);
+			waitpid(flooders[i], NULL, 0);
+		}
+	}
+}
+
+/* A stopped server's socket overflows; the next datagram it reads reports the drops. */
+static void test_kernel_drops_are_reported(void **state)
+{
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	struct server s;
+	char *summary;
+	int fd = udp_bound("127.0.0.1", 0);
+
+	(void)state;
+	start(&s, "127.0.0.1", NULL);
+	tolen = udp_addr("127.0.0.1", s.port, &to);
+	kill(s.proc.pid, SIGSTOP);
+	memset(request, 1, 1000);
+	for (int i = 0; i < 2000; i++)
+		(void)sendto(fd, request, 1000, 0, (struct sockaddr *)&to, tolen);
+	kill(s.proc.pid, SIGCONT);
+	usleep(200000);
+	while (udp_recv(fd, reply, sizeof(reply), &to, 100) >= 0)
+		;
+	tolen = udp_addr("127.0.0.1", s.port, &to);
+	assert_int_equal(sendto(fd, request, 10, 0, (struct sockaddr *)&to, tolen), 10);
+	assert_int_equal(udp_recv(fd, reply, sizeof(reply), &to, REPLY_WAIT_MS), 10);
+	close(fd);
+	summary = stop_for_summary(&s);
+	print_message("%s\n", summary);
+	assert_true(counter(summary, "kernel_drops") > 0);
+	assert_int_equal(counter(summary, "received") + counter(summary, "kernel_drops"), 2001);
+	free(summary);
+}
+
+static void test_rcvbuf_as_root_is_granted(void **state)
+{
+	const char *more[] = {"--rcvbuf", "8388608", NULL};
+	struct server s;
+	char *err;
+	int fd = udp_bound("127.0.0.1", 0);
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: SO_RCVBUFFORCE needs root (CI runs as root)\n");
+		close(fd);
+		skip();
+	}
+	start(&s, "127.0.0.1", more);
+	send_gso(fd, "127.0.0.1", s.port, 10, 1, 10);
+	expect_datagram(fd, "127.0.0.1", s.port, 0, 10);
+	close(fd);
+	free(stop_for_summary_err(&s, &err));
+	assert_non_null(err);
+	if (err[0] != '\0')
+		fail_msg("stderr: %s", err);
+	free(err);
+}
+
+static void become_nobody(void *ctx)
+{
+	(void)ctx;
+	if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+		_exit(126);
+}
+
+/* Unprivileged, the kernel caps SO_RCVBUF at net.core.rmem_max, and the server says so. */
+static void test_rcvbuf_unprivileged_says_what_was_granted(void **state)
+{
+	const char *argv[] = {harness_server_bin, "--bind",     "127.0.0.1", "--port", "0",
+			      "--rcvbuf",         "1073741823", NULL};
+	struct server s;
+	char *err;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: needs root to become nobody (CI runs as root)\n");
+		skip();
+	}
+	assert_int_equal(proc_spawn_with(&s.proc, argv, become_nobody, NULL), 0);
+	for (int i = 0; i < 200; i++) {
+		err = proc_stderr(&s.proc);
+		if (err != NULL && err[0] != '\0')
+			break;
+		free(err);
+		err = NULL;
+		usleep(10000);
+	}
+	assert_non_null(err);
+	if (strstr(err, "udpecho-server: --rcvbuf 1073741823: the kernel granted ") == NULL)
+		fail_msg("stderr: %s", err);
+	free(err);
+	assert_int_equal(server_stop(&s, SIGTERM), 0);
+	proc_cleanup(&s.proc);
+}
+
+static void expect_usage_error(const char *flag, const char *value, const char *want)
+{
+	const char *argv[] = {harness_server_bin, flag, value, NULL};
+	struct proc p;
+	char *err;
+
+	assert_int_equal(proc_run(&p, argv, HARNESS_WAIT_MS), 2);
+	err = proc_stderr(&p);
+	assert_non_null(err);
+	if (strstr(err, want) == NULL || count_lines(err) != 1)
+		fail_msg("stderr was '%s', wanted one line with '%s'", err, want);
+	free(err);
+	proc_cleanup(&p);
+}
+
+static void test_bad_threads_and_rcvbuf_exit_2(void **state)
+{
+	(void)state;
+	expect_usage_error("--threads", "0", "--threads: '0' is out of range (1-64)");
+	expect_usage_error("--threads", "65", "--threads: '65' is out of range (1-64)");
+	expect_usage_error("--threads", "two", "--threads: 'two' is not a number of threads");
+	expect_usage_error("--rcvbuf", "4096",
+			   "--rcvbuf: '4096' is out of range (65536-1073741823)");
+	expect_usage_error("--rcvbuf", "8M", "--rcvbuf: '8M' is not a size in bytes");
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gso_burst_is_echoed_datagram_by_datagram),
+		cmocka_unit_test(test_gso_burst_on_wildcard_replies_from_request_address),
+		cmocka_unit_test(test_run_split_where_size_verdicts_differ),
+		cmocka_unit_test(test_run_split_by_rate_limit),
+		cmocka_unit_test(test_threads_serve_every_client_and_sum_counters),
+		cmocka_unit_test(test_threads_stop_when_idle),
+		cmocka_unit_test(test_stops_under_a_flood),
+		cmocka_unit_test(test_kernel_drops_are_reported),
+		cmocka_unit_test(test_rcvbuf_as_root_is_granted),
+		cmocka_unit_test(test_rcvbuf_unprivileged_says_what_was_granted),
+		cmocka_unit_test(test_bad_threads_and_rcvbuf_exit_2),
+	};
+
+	if (harness_init(argc, argv) != 0)
+		return 2;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
