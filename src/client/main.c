@@ -19,6 +19,7 @@ static const char usage[] =
 	"  send      send one datagram and check the echo (the classic client)\n"
 	"  check     check any UDP echo server against RFC 862 and name each defect\n"
 	"  bench     load an echo server: echoes/s, loss, latency percentiles\n"
+	"  ping      probe an echo server like ping: RTT, loss, UDPEchoPlus by direction\n"
 	"\n"
 	"Run 'udpecho COMMAND --help' for a command's options.\n"
 	"  -h, --help     show this help\n"

@@ -1,0 +1,409 @@
+/*
+ * ping_report.c: what `udpecho ping` prints.  Text as ping(8) prints it,
+ * one line per event as it happens and flushed at once, so that nothing is
+ * lost in a pipe when the run is interrupted; JSON as one object at the end.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ping_run.h"
+#include "udpecho/echoplus.h"
+#include "udpecho/parse.h"
+#include "udpecho/version.h"
+
+#define PROG "udpecho"
+
+static double ms(double ns)
+{
+	return ns / 1e6;
+}
+
+/* Like ping(8): three significant digits for short times, whole ms for long ones. */
+static void format_ms(char *out, size_t cap, uint64_t ns)
+{
+	double v = ms((double)ns);
+
+	if (v >= 100)
+		snprintf(out, cap, "%.0f", v);
+	else if (v >= 10)
+		snprintf(out, cap, "%.1f", v);
+	else if (v >= 1)
+		snprintf(out, cap, "%.2f", v);
+	else
+		snprintf(out, cap, "%.3f", v);
+}
+
+static const char *mode_requested(const struct ping *p)
+{
+	if (p->o->mode == PING_RFC)
+		return "RFC 862";
+	if (p->o->mode == PING_PLUS)
+		return "UDPEchoPlus";
+	if (p->o->size < ECHOPLUS_MIN_LEN)
+		return "RFC 862: too small for UDPEchoPlus";
+	return "auto-detect";
+}
+
+static int family_v6(const struct ping *p)
+{
+	return p->target_peer.family == ECHO_FAMILY_IPV6;
+}
+
+void ping_report_header(const struct ping *p)
+{
+	if (p->o->json)
+		return;
+	printf("UDPECHO %s", p->o->host);
+	if (strcmp(p->o->host, p->addr) != 0)
+		printf(" (%s)", p->addr);
+	printf(" port %u: %zu data bytes (%s)\n", p->target_peer.port, p->o->size,
+	       mode_requested(p));
+	fflush(stdout);
+}
+
+void ping_report_detected(const struct ping *p)
+{
+	if (p->o->mode == PING_PLUS && p->detected == PING_SEEN_RFC)
+		fprintf(stderr,
+			"%s ping: %s port %u is not a UDPEchoPlus responder: its replies are plain "
+			"echoes (TestRespSN and the time stamps left zero)\n",
+			PROG, p->addr, p->target_peer.port);
+	if (p->o->json || p->o->mode == PING_RFC)
+		return;
+	if (p->detected == PING_SEEN_PLUS)
+		printf("mode: UDPEchoPlus (TR-143): the server fills in TestRespSN and its time "
+		       "stamps\n");
+	else
+		printf("mode: RFC 862: the replies are plain echoes\n");
+	fflush(stdout);
+}
+
+static void text_reply(const struct ping *p, const struct ping_event *ev)
+{
+	char t[32];
+
+	format_ms(t, sizeof(t), ev->rtt_ns);
+	printf("%zu bytes from %s port %u: seq=%llu time=%s ms", ev->bytes, p->addr,
+	       p->target_peer.port, (unsigned long long)ev->seq, t);
+	if (ev->plus && ev->server_ok) {
+		uint64_t server_ns = (uint64_t)ev->server_us * 1000u;
+		char s[32], n[32];
+
+		format_ms(s, sizeof(s), server_ns);
+		format_ms(n, sizeof(n), ev->rtt_ns > server_ns ? ev->rtt_ns - server_ns : 0);
+		printf(" server=%s ms net=%s ms", s, n);
+	}
+	if (ev->plus)
+		printf(" resp_sn=%lu", (unsigned long)ev->resp_sn);
+	if (ev->class == PINGSTAT_DUPLICATE)
+		printf(" (DUP!)");
+	else if (ev->class == PINGSTAT_OUT_OF_ORDER)
+		printf(" (out of order)");
+	if (ev->late)
+		printf(" (late)");
+	printf("\n");
+}
+
+static void text_error(const struct ping *p, const struct ping_event *ev)
+{
+	char seq[32] = "";
+
+	if (ev->seq != UINT64_MAX)
+		snprintf(seq, sizeof(seq), "seq=%llu ", (unsigned long long)ev->seq);
+	if (ev->from[0] == '\0')
+		printf("%ssend to %s port %u: %s\n", seq, p->addr, p->target_peer.port,
+		       strerror(ev->error));
+	else if (ev->error == ECONNREFUSED)
+		printf("From %s: %sPort Unreachable (nothing listening on port %u)\n", ev->from,
+		       seq, p->target_peer.port);
+	else
+		printf("From %s: %s%s\n", ev->from, seq, strerror(ev->error));
+}
+
+void ping_report_event(struct ping *p, const struct ping_event *ev)
+{
+	char w[32];
+
+	if (p->o->json)
+		return;
+	switch (ev->kind) {
+	case PING_EV_REPLY:
+		text_reply(p, ev);
+		break;
+	case PING_EV_TIMEOUT:
+		parse_format_seconds(w, sizeof(w), p->o->timeout_us);
+		printf("no reply for seq=%llu within %s s\n", (unsigned long long)ev->seq, w);
+		break;
+	case PING_EV_ERROR:
+		text_error(p, ev);
+		break;
+	case PING_EV_CORRUPT:
+	default:
+		printf("%zu bytes from %s port %u: ", ev->bytes, p->addr, p->target_peer.port);
+		if (ev->seq != UINT64_MAX)
+			printf("seq=%llu ", (unsigned long long)ev->seq);
+		printf("corrupt: %s\n", ev->why);
+		break;
+	}
+	fflush(stdout);
+}
+
+struct pct_text {
+	char text[16];
+};
+
+/*
+ * Loss as people read it: three significant digits (0, 50, 33.3, 0.25), but
+ * never 0 or 100 unless it is exactly that: one reply in 100,000 is not
+ * "100% loss".
+ */
+static struct pct_text pct(uint64_t lost_n, uint64_t of)
+{
+	struct pct_text t;
+	double v = pingstat_loss_pct(lost_n, of);
+
+	if (v > 0 && v < 0.01)
+		snprintf(t.text, sizeof(t.text), "<0.01");
+	else if (v > 99.9 && v < 100)
+		snprintf(t.text, sizeof(t.text), ">99.9");
+	else
+		snprintf(t.text, sizeof(t.text), "%.3g", v);
+	return t;
+}
+
+static uint64_t lost(const struct ping *p)
+{
+	return p->seqs->sent - p->seqs->received;
+}
+
+static unsigned long long elapsed_ms(const struct ping *p)
+{
+	return (unsigned long long)((p->end_ns - p->start_ns) / 1000000u);
+}
+
+static void text_counts(const struct ping *p)
+{
+	const struct pingstat_seqs *s = p->seqs;
+
+	printf("--- %s udp echo statistics ---\n", p->o->host);
+	printf("%llu requests sent, %llu replies received", (unsigned long long)s->sent,
+	       (unsigned long long)s->received);
+	if (s->duplicates)
+		printf(", +%llu duplicates", (unsigned long long)s->duplicates);
+	if (p->corrupt)
+		printf(", %llu corrupt", (unsigned long long)p->corrupt);
+	if (p->errors)
+		printf(", +%llu errors", (unsigned long long)p->errors);
+	printf(", %s%% loss, time %llu ms\n", pct(lost(p), s->sent).text, elapsed_ms(p));
+}
+
+static void text_rtt(const struct ping *p)
+{
+	struct pingstat_summary r;
+
+	pingstat_acc_summary(&p->rtt, &r);
+	if (r.n == 0)
+		return;
+	printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", ms(r.min), ms(r.avg), ms(r.max),
+	       ms(r.mdev));
+}
+
+/* "mdev 0.012 ms, range 0.050 ms" of one direction's one-way delay (samples in us). */
+static void text_variation(const struct pingstat_owd *o)
+{
+	struct pingstat_summary v;
+
+	pingstat_acc_summary(&o->acc, &v);
+	printf("delay variation mdev %.3f ms, range %.3f ms", v.mdev / 1e3, (v.max - v.min) / 1e3);
+}
+
+static void text_plus(const struct ping *p)
+{
+	struct pingstat_dir_loss d;
+	struct pingstat_summary srv;
+
+	if (p->plus_replies == 0)
+		return;
+	pingstat_dir_loss(&p->dir, p->seqs->sent, &d);
+	printf("UDPEchoPlus: the server answered %llu of our %llu requests seq=%llu..%llu\n",
+	       (unsigned long long)d.answered, (unsigned long long)d.window,
+	       (unsigned long long)p->dir.gen_lo, (unsigned long long)p->dir.gen_hi);
+	printf("upstream (client->server): %llu lost (%s%%), ", (unsigned long long)d.up_lost,
+	       pct(d.up_lost, d.window).text);
+	text_variation(&p->up);
+	printf("\ndownstream (server->client): %llu lost (%s%%), ", (unsigned long long)d.down_lost,
+	       pct(d.down_lost, d.answered).text);
+	text_variation(&p->down);
+	printf("\n");
+	if (d.unknown)
+		printf("%llu lost before the first or after the last reply: direction unknown\n",
+		       (unsigned long long)d.unknown);
+	if (d.shared)
+		printf("TestRespSN advanced by %llu over our %llu requests: other clients share "
+		       "the server, upstream loss is a lower bound\n",
+		       (unsigned long long)d.answered_raw, (unsigned long long)d.window);
+	pingstat_acc_summary(&p->server, &srv);
+	if (srv.n)
+		printf("server time min/avg/max = %.3f/%.3f/%.3f ms\n", srv.min / 1e3,
+		       srv.avg / 1e3, srv.max / 1e3);
+}
+
+static const char *mode_name(const struct ping *p)
+{
+	if (p->detected == PING_SEEN_PLUS)
+		return "echoplus";
+	if (p->detected == PING_SEEN_RFC || p->o->mode == PING_RFC || p->o->size < ECHOPLUS_MIN_LEN)
+		return "rfc862";
+	return "unknown";
+}
+
+static const char *requested_name(enum ping_mode mode)
+{
+	return mode == PING_PLUS ? "plus" : mode == PING_RFC ? "rfc" : "auto";
+}
+
+static void json_reply(const struct ping_event *ev)
+{
+	printf("{\"seq\": %llu, \"bytes\": %zu, \"rtt_ms\": %.3f, \"duplicate\": %s, "
+	       "\"out_of_order\": %s, \"late\": %s",
+	       (unsigned long long)ev->seq, ev->bytes, ms((double)ev->rtt_ns),
+	       ev->class == PINGSTAT_DUPLICATE ? "true" : "false",
+	       ev->class == PINGSTAT_OUT_OF_ORDER ? "true" : "false", ev->late ? "true" : "false");
+	if (ev->plus) {
+		printf(", \"resp_sn\": %lu", (unsigned long)ev->resp_sn);
+		if (ev->server_ok) {
+			double server_ns = (double)ev->server_us * 1e3;
+			double net = (double)ev->rtt_ns - server_ns;
+
+			printf(", \"server_ms\": %.3f, \"net_rtt_ms\": %.3f", ms(server_ns),
+			       ms(net > 0 ? net : 0));
+		}
+	}
+	printf("}");
+}
+
+static void json_other(const struct ping_event *ev)
+{
+	printf("{\"seq\": ");
+	if (ev->seq == UINT64_MAX)
+		printf("null");
+	else
+		printf("%llu", (unsigned long long)ev->seq);
+	if (ev->kind == PING_EV_ERROR)
+		printf(", \"from\": \"%s\", \"errno\": %d, \"error\": \"%s\"}", ev->from, ev->error,
+		       ev->error == ECONNREFUSED ? "port unreachable" : strerror(ev->error));
+	else if (ev->kind == PING_EV_CORRUPT)
+		printf(", \"bytes\": %zu, \"detail\": \"%s\"}", ev->bytes, ev->why);
+	else
+		printf("}");
+}
+
+static void json_events(const struct ping *p, enum ping_event_kind kind, const char *name)
+{
+	int first = 1;
+
+	printf(", \"%s\": [", name);
+	for (size_t i = 0; i < p->nevents; i++) {
+		if (p->events[i].kind != kind)
+			continue;
+		printf("%s", first ? "" : ", ");
+		first = 0;
+		if (kind == PING_EV_REPLY)
+			json_reply(&p->events[i]);
+		else
+			json_other(&p->events[i]);
+	}
+	printf("]");
+}
+
+static void json_summary_of(const char *name, const struct pingstat_summary *s, double scale)
+{
+	printf("\"%s\": ", name);
+	if (s->n == 0)
+		printf("null");
+	else
+		printf("{\"min\": %.3f, \"avg\": %.3f, \"max\": %.3f, \"mdev\": %.3f}",
+		       s->min / scale, s->avg / scale, s->max / scale, s->mdev / scale);
+}
+
+static void json_direction(const char *name, uint64_t lost_n, uint64_t of,
+			   const struct pingstat_owd *o)
+{
+	struct pingstat_summary v;
+
+	pingstat_acc_summary(&o->acc, &v);
+	printf("\"%s\": {\"lost\": %llu, \"loss_pct\": %.3f, \"delay_variation_ms\": {\"mdev\": "
+	       "%.3f, \"range\": %.3f}}",
+	       name, (unsigned long long)lost_n, pingstat_loss_pct(lost_n, of), v.mdev / 1e3,
+	       (v.max - v.min) / 1e3);
+}
+
+static void json_plus(const struct ping *p)
+{
+	struct pingstat_dir_loss d;
+	struct pingstat_summary srv;
+
+	printf(", \"echoplus\": ");
+	if (p->plus_replies == 0) {
+		printf("null");
+		return;
+	}
+	pingstat_dir_loss(&p->dir, p->seqs->sent, &d);
+	pingstat_acc_summary(&p->server, &srv);
+	printf("{\"replies\": %llu, \"window\": %llu, \"answered\": %llu, \"answered_raw\": %llu, "
+	       "\"shared\": %s, ",
+	       (unsigned long long)p->plus_replies, (unsigned long long)d.window,
+	       (unsigned long long)d.answered, (unsigned long long)d.answered_raw,
+	       d.shared ? "true" : "false");
+	json_direction("upstream", d.up_lost, d.window, &p->up);
+	printf(", ");
+	json_direction("downstream", d.down_lost, d.answered, &p->down);
+	printf(", \"unknown_direction\": %llu, ", (unsigned long long)d.unknown);
+	json_summary_of("server_ms", &srv, 1e3);
+	printf("}");
+}
+
+static void json_report(const struct ping *p)
+{
+	const struct pingstat_seqs *s = p->seqs;
+	struct pingstat_summary r;
+	char interval[32], timeout[32];
+
+	parse_format_seconds(interval, sizeof(interval), p->o->interval_us);
+	parse_format_seconds(timeout, sizeof(timeout), p->o->timeout_us);
+	printf("{\"tool\": \"udpecho\", \"command\": \"ping\", \"version\": \"%s\", "
+	       "\"target\": {\"host\": \"%s\", \"port\": %u, \"family\": \"%s\"}, "
+	       "\"mode\": \"%s\", \"requested_mode\": \"%s\", \"size\": %zu, "
+	       "\"interval_s\": %s, \"timeout_s\": %s",
+	       UDPECHO_VERSION, p->addr, p->target_peer.port, family_v6(p) ? "ipv6" : "ipv4",
+	       mode_name(p), requested_name(p->o->mode), p->o->size, interval, timeout);
+	json_events(p, PING_EV_REPLY, "replies");
+	json_events(p, PING_EV_TIMEOUT, "timeouts");
+	json_events(p, PING_EV_ERROR, "errors");
+	json_events(p, PING_EV_CORRUPT, "corrupt");
+	printf(", \"summary\": {\"sent\": %llu, \"received\": %llu, \"duplicates\": %llu, "
+	       "\"corrupt\": %llu, \"errors\": %llu, \"timeouts\": %llu, \"loss_pct\": %.3f, "
+	       "\"time_ms\": %llu, ",
+	       (unsigned long long)s->sent, (unsigned long long)s->received,
+	       (unsigned long long)s->duplicates, (unsigned long long)p->corrupt,
+	       (unsigned long long)p->errors, (unsigned long long)p->timeouts,
+	       pingstat_loss_pct(lost(p), s->sent), elapsed_ms(p));
+	pingstat_acc_summary(&p->rtt, &r);
+	json_summary_of("rtt_ms", &r, 1e6);
+	json_plus(p);
+	printf("}}\n");
+}
+
+void ping_report_summary(const struct ping *p)
+{
+	if (p->o->json) {
+		json_report(p);
+	} else {
+		printf("\n");
+		text_counts(p);
+		text_rtt(p);
+		text_plus(p);
+	}
+	fflush(stdout);
+}
