@@ -31,6 +31,11 @@
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+/* A GRO receive holds a whole run: up to 64 KiB. */
+#define GRO_BUF 65536u
 
 #define PROG "udpecho"
 #define BATCH 64
@@ -53,7 +58,9 @@ struct bench {
 	uint8_t *sendbuf, *recvbuf;
 	struct hist lat;
 	uint64_t start, end, sent, echoed, wrong, lost, bytes;
-	int gso; /* still in use: falls back to plain sends if the kernel refuses */
+	int gso;     /* still in use: falls back to plain sends if the kernel refuses */
+	int gro;     /* --gso also receives runs with UDP_GRO, split here by segment size */
+	size_t rcap; /* room per receive slot */
 };
 
 static uint64_t now_ns(void)
@@ -221,31 +228,65 @@ static void settle(struct bench *b, struct sock *s, uint64_t seq, const uint8_t 
 	hist_record(&b->lat, now > s->due[slot] ? now - s->due[slot] : 0);
 }
 
+/* One echoed datagram. */
+static void receive_one(struct bench *b, struct sock *s, const uint8_t *buf, size_t len,
+			uint64_t now)
+{
+	uint64_t seq = len >= BENCH_HEADER && b->o->size >= BENCH_HEADER ? get64(buf) : s->oldest;
+
+	if (b->o->size < BENCH_HEADER)
+		while (seq < s->next_seq && !s->live[seq % RING])
+			seq++; /* FIFO: the oldest still outstanding */
+	settle(b, s, seq, buf, len, now);
+}
+
+/* The UDP_GRO segment size of a received message, 0 when it is one datagram. */
+static size_t gro_size(const struct msghdr *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int seg;
+
+			memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+			return seg > 0 ? (size_t)seg : 0;
+		}
+	}
+	return 0;
+}
+
 static void receive(struct bench *b, struct sock *s)
 {
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	size_t cap = b->o->size + 1;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control[BATCH];
 	int n;
 
+	memset(control, 0, sizeof(control));
+
 	for (int i = 0; i < BATCH; i++) {
-		iov[i] = (struct iovec){b->recvbuf + (size_t)i * cap, cap};
+		iov[i] = (struct iovec){b->recvbuf + (size_t)i * b->rcap, b->rcap};
 		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+		if (b->gro) {
+			msgs[i].msg_hdr.msg_control = control[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(control[i].buf);
+		}
 	}
 	while ((n = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT, NULL)) > 0) {
 		uint64_t now = now_ns();
 
 		for (int i = 0; i < n; i++) {
 			const uint8_t *buf = iov[i].iov_base;
-			size_t len = msgs[i].msg_len;
-			uint64_t seq = len >= BENCH_HEADER && b->o->size >= BENCH_HEADER
-					       ? get64(buf)
-					       : s->oldest;
+			size_t len = msgs[i].msg_len, seg = b->gro ? gro_size(&msgs[i].msg_hdr) : 0;
 
-			if (b->o->size < BENCH_HEADER)
-				while (seq < s->next_seq && !s->live[seq % RING])
-					seq++; /* FIFO: the oldest still outstanding */
-			settle(b, s, seq, buf, len, now);
+			/* A GRO run: same-size datagrams back to back, the last may be shorter. */
+			for (; seg > 0 && len > seg; buf += seg, len -= seg)
+				receive_one(b, s, buf, seg, now);
+			receive_one(b, s, buf, len, now);
+			msgs[i].msg_hdr.msg_controllen = b->gro ? sizeof(control[i].buf) : 0;
 		}
 		while (s->oldest < s->next_seq && !s->live[s->oldest % RING])
 			s->oldest++;
@@ -377,9 +418,10 @@ static void mode_text(const struct bench *b, char *out, size_t cap)
 	else
 		n = snprintf(out, cap, "closed loop, window %u x %u socket%s", o->window,
 			     o->sockets, o->sockets > 1 ? "s" : "");
-	snprintf(out + n, cap - (size_t)n, ", %zu-byte datagrams, %s%s", o->size,
+	snprintf(out + n, cap - (size_t)n, ", %zu-byte datagrams, %s%s%s", o->size,
 		 o->gso ? (b->gso ? "GSO sends" : "GSO refused by the kernel: plain sends")
 			: "plain sends",
+		 b->gro ? ", GRO receives" : "",
 		 o->size < BENCH_HEADER ? ", replies matched in order (too small for a header)"
 					: "");
 }
@@ -434,6 +476,13 @@ static int open_sockets(struct bench *b)
 		/* Room for a window of the largest datagrams both ways. */
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+		/* GSO load: receive the echoes as GRO runs too, or the receiving side is the limit.
+		 */
+		if (b->gro && net_set_gro(fd, 1) != 0) {
+			b->gro = 0; /* all sockets alike: the earlier ones stop too */
+			for (unsigned j = 0; j < i; j++)
+				(void)net_set_gro(b->socks[j].fd, 0);
+		}
 		b->socks[i].fd = fd;
 	}
 	return 0;
@@ -457,7 +506,9 @@ static int run(const struct bench_opts *o)
 	}
 	b->socks = calloc(o->sockets, sizeof(*b->socks));
 	b->sendbuf = malloc((size_t)BATCH * o->size + 1);
-	b->recvbuf = malloc((size_t)BATCH * (o->size + 1));
+	b->gro = o->gso;
+	b->rcap = b->gro ? GRO_BUF : o->size + 1;
+	b->recvbuf = malloc((size_t)BATCH * b->rcap);
 	for (unsigned i = 0; b->socks != NULL && i < o->sockets; i++)
 		b->socks[i].fd = -1;
 	if (b->socks != NULL && b->sendbuf != NULL && b->recvbuf != NULL) {
