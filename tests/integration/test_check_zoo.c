@@ -358,6 +358,34 @@ static void test_udpechoplus_responder_is_named_as_such(void **state)
 	zoo(&v4, 2, &v6);
 }
 
+/* udpecho-server --echo-plus, IPv4 and IPv6, one and two threads: a correct responder. */
+static void test_udpecho_server_echo_plus_passes(void **state)
+{
+	static const char *const binds[][2] = {
+		{"127.0.0.1", "1"}, {"::1", "1"}, {"127.0.0.1", "2"}};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(binds) / sizeof(binds[0]); i++) {
+		const char *args[] = {"--bind",      binds[i][0], "--port",    "0",
+				      "--echo-plus", "--threads", binds[i][1], NULL};
+		struct verdicts v;
+		struct server s;
+
+		assert_int_equal(server_start(&s, args), 0);
+		run_check(&v, binds[i][0], s.port, ZOO_CHECKS);
+		assert_int_equal(server_stop(&s, SIGINT), 0);
+		proc_cleanup(&s.proc);
+		expect_ids(v.fail, v.nfail, "", "failing", v.json);
+		expect_ids(v.warn, v.nwarn, "echo.basic,echo.bytes", "warning", v.json);
+		if (strstr(v.json, "\"status\": \"pass\", \"detail\": \"a TR-143 UDPEchoPlus "
+				   "responder: 12 replies with every field right") == NULL)
+			fail_msg("not named a UDPEchoPlus responder:\n%s", v.json);
+		assert_non_null(strstr(v.json, "differs only in the UDPEchoPlus fields"));
+		assert_int_equal(v.exit_status, 0);
+		free(v.json);
+	}
+}
+
 static void test_udpechoplus_little_endian_stamps(void **state)
 {
 	const struct zoo_case v4 = V4("plus-le", NULL, "echoplus.fields", "echo.basic,echo.bytes",
@@ -591,6 +619,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_self_check_without_host),
 		cmocka_unit_test(test_plain_server_on_specific_address_passes),
 		cmocka_unit_test(test_udpechoplus_responder_is_named_as_such),
+		cmocka_unit_test(test_udpecho_server_echo_plus_passes),
 		cmocka_unit_test(test_udpechoplus_little_endian_stamps),
 		cmocka_unit_test(test_udpechoplus_counting_received_not_answered),
 		cmocka_unit_test(test_truncating_server),
