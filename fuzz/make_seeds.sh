@@ -44,7 +44,7 @@ cycle() {
 
 classic='This is the message.  It will be repeated.'
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus; do
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat; do
 	mkdir -p "corpus/$h"
 	rm -f "corpus/$h"/seed-*
 done
@@ -419,7 +419,29 @@ seed echoplus rules-failures-shrank "$(eph 1 10 1000000 1000020 3 1)" \
 	"$(eph 2 11 1010000 1010030 2 1)" 0005 00002710 0064
 cycle 65507 >corpus/echoplus/seed-size-65507-ipv4-max
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus; do
+# ---- pingstat: u8 selector, then its section (fuzz/fuzz_pingstat.c) -----------
+seed pingstat acc-empty 00 00
+seed pingstat acc-three 00 03 "$(u32 100)" "$(u32 250)" "$(u32 175)"
+seed pingstat acc-extremes 00 04 "$(u32 2147483647)" "$(u32 2147483648)" "$(u32 0)" "$(u32 4294967295)"
+seed pingstat unwrap-32 01 "$(u64 5000000000)" "$(u32 705032704)" "$(u8 31)"
+seed pingstat unwrap-none 01 "$(u64 3)" "$(u32 7)" "$(u8 7)" "$(u64 0)" "$(u32 1)" "$(u8 0)"
+seed pingstat unwrap-bytes 01 "$(u64 1000)" "$(u32 232)" "$(u8 7)" "$(u64 65535)" "$(u32 65535)" "$(u8 15)"
+# seqs ops: kind even = send arg << (kind >> 5); odd = reply to sent-1-arg (bit 1: sent+arg).
+seed pingstat seqs-in-order 02 00 "$(u16 4)" 01 "$(u16 3)" 01 "$(u16 2)" 01 "$(u16 1)" 01 "$(u16 0)"
+seed pingstat seqs-out-of-order-dup 02 00 "$(u16 4)" 01 "$(u16 0)" 01 "$(u16 2)" 01 "$(u16 2)" 03 "$(u16 1)"
+seed pingstat seqs-ring-wrap 02 40 "$(u16 30000)" 01 "$(u16 0)" 60 "$(u16 20000)" 01 "$(u16 65535)" \
+	01 "$(u16 1)" 00 "$(u16 1)"
+seed pingstat dir-none 03 "$(u16 5)"
+seed pingstat dir-split 03 "$(u16 9)" "$(u16 0)" "$(u32 5)" "$(u16 1)" "$(u32 6)" "$(u16 4)" "$(u32 8)" \
+	"$(u16 6)" "$(u32 9)"
+seed pingstat dir-shared 03 "$(u16 4)" "$(u16 1)" "$(u32 100)" "$(u16 2)" "$(u32 900)"
+seed pingstat dir-wrapped-sn 03 "$(u16 3)" "$(u16 0)" "$(u32 4294967295)" "$(u16 2)" "$(u32 1)"
+seed pingstat dir-restarted-server 03 "$(u16 6)" "$(u16 3)" "$(u32 7)" "$(u16 1)" "$(u32 7)" \
+	"$(u16 5)" "$(u32 7)"
+seed pingstat stamps 04 "$(u32 1000)" "$(u32 1020)" "$(u64 999)" "$(u32 4294967290)" "$(u32 5)" \
+	"$(u64 4294967300)" "$(u32 50)" "$(u32 10)" "$(u64 0)"
+
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat; do
 	printf '%-16s %4d seeds, %s bytes in all\n' "$h" "$(ls "corpus/$h" | grep -c '^seed-')" \
 		"$(cat "corpus/$h"/* | wc -c)"
 done
