@@ -43,9 +43,11 @@ ip -n "$cli" addr add fd00:1::2/64 dev ue-c$$ nodad
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-# start NAME CMD...: runs CMD on the server host, waits for its "port N" line.
+# start NAME CMD...: runs CMD on the server host, waits for its "port N" line,
+# and sets $port.  Not in a $(...) subshell: the pid must reach cleanup.
 start() {
-	local name=$1 port=
+	local name=$1
+	port=
 	shift
 	ip netns exec "$srv" "$@" >"$tmp/$name.out" 2>&1 &
 	pids+=($!)
@@ -55,7 +57,6 @@ start() {
 		sleep 0.05
 	done
 	[ -n "$port" ] || { cat "$tmp/$name.out"; return 1; }
-	echo "$port"
 }
 
 # check NAME HOST PORT JQ: runs udpecho check from the client host; JQ must hold.
@@ -74,14 +75,14 @@ check() {
 all_pass='.summary.failed == 0 and .summary.warned == 0'
 max() { echo ".checks[] | select(.id == \"echo.sizes\") | .evidence.max_exact == $1"; }
 
-port=$(start udpecho "$server_bin" --bind :: --port 0)
+start udpecho "$server_bin" --bind :: --port 0
 check "udpecho-server, IPv4 across hosts, fragments up to 65507" 198.18.1.1 "$port" \
 	"$all_pass and ($(max 65507))"
 check "udpecho-server answers from the second address" 198.18.1.11 "$port" "$all_pass"
 check "udpecho-server, IPv6 across hosts, fragments up to 65527" fd00:1::11 "$port" \
 	"$all_pass and ($(max 65527))"
 
-port=$(start naive "$zoo_bin" --bind 0.0.0.0 plain)
+start naive "$zoo_bin" --bind 0.0.0.0 plain
 check "a textbook wildcard server answers from the wrong address" 198.18.1.11 "$port" \
 	'[.checks[] | select(.status == "fail") | .id] == ["reply.source"] and
 	 (.checks[] | select(.id == "reply.source") | .detail | startswith("reply came from 198.18.1.1:"))'
