@@ -69,7 +69,22 @@ else
 	fail "loss: $(cat "$tmp/l.json")"
 fi
 
-# 4. Usage errors exit 2.
+# 4. Altered echoes are counted as wrong, never timed, also when they arrive as GRO runs.
+start flip "$zoo_bin" --bind 127.0.0.1 flip-at 700
+for args in "--size 1400" "--size 1400 --gso"; do
+	# shellcheck disable=SC2086
+	"$client_bin" bench 127.0.0.1 "$port" --duration 0.3 --format json $args >"$tmp/f.json" || true
+	if jq -e '.echoed == 0 and .wrong > 0 and .wrong == .sent' "$tmp/f.json" >/dev/null; then
+		echo "ok   flip-at 700, bench $args: $(jq .wrong "$tmp/f.json") wrong, none timed"
+	else
+		fail "flip-at 700, bench $args: $(cat "$tmp/f.json")"
+	fi
+done
+"$client_bin" bench 127.0.0.1 "$port" --duration 0.3 --format json --size 600 --gso >"$tmp/f.json"
+jq -e '.echoed > 0 and .wrong == 0' "$tmp/f.json" >/dev/null ||
+	fail "flip-at 700 altered a 600-byte echo: $(cat "$tmp/f.json")"
+
+# 5. Usage errors exit 2.
 status=0
 "$client_bin" bench 127.0.0.1 >/dev/null 2>&1 || status=$?
 [ "$status" -eq 2 ] || fail "bench without PORT exited $status"
