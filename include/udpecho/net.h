@@ -5,11 +5,20 @@
 #ifndef UDPECHO_NET_H
 #define UDPECHO_NET_H
 
+#include <netinet/udp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "udpecho/echo.h"
+
+/* UDP GSO and GRO (Linux 4.18 and 5.0), for C libraries whose headers predate them. */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
 struct net_addr {
 	struct sockaddr_storage ss;

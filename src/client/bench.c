@@ -28,12 +28,6 @@
 #include "udpecho/hist.h"
 #include "udpecho/parse.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
 /* A GRO receive holds a whole run: up to 64 KiB. */
 #define GRO_BUF 65536u
 

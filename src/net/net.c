@@ -18,10 +18,6 @@
 
 #include "udpecho/addr.h"
 
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
-
 /* A string made only of digits and dots is meant as an IPv4 literal, never a name. */
 static int looks_v4_literal(const char *host)
 {

@@ -28,13 +28,6 @@
 #include "udpecho/plusserve.h"
 #include "udpecho/repr.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
-
 /* Larger than any UDP payload (65,527) and any GRO run (64 KiB), so MSG_TRUNC means a surprise. */
 #define SERVE_BUF_SIZE 65536u
 /*
