@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "udp_bind.h"
+
 #define BATCH 64
 #define BUF 65536
 
@@ -32,49 +34,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static int bind_socket(const char *host, int port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd;
-
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(host, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
-			return -1;
-		len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			return -1;
-		len = sizeof(*s4);
-	}
-	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0)
-		return -1;
-	return fd;
-}
-
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	memset(&ss, 0, sizeof(ss));
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return -1;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 /* One batch in, the same batch out; a datagram the kernel refuses is skipped. */
@@ -105,7 +64,7 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--port") == 0)
 			port = (int)strtol(argv[i + 1], NULL, 10);
 	}
-	fd = bind_socket(host, port);
+	fd = udp_bind(host, port);
 	if (fd < 0) {
 		fprintf(stderr, "mmsg_server: bind %s port %d: %s\n", host, port, strerror(errno));
 		return 2;
@@ -121,7 +80,7 @@ int main(int argc, char **argv)
 						  .msg_iov = &iovs[i],
 						  .msg_iovlen = 1};
 	}
-	printf("mmsg: starting up on %s port %d\n", host, local_port(fd));
+	printf("mmsg: starting up on %s port %d\n", host, udp_bound_port(fd));
 	fflush(stdout);
 	while (!stop) {
 		int n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);

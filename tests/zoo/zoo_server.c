@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../baseline/udp_bind.h"
+
 #define BUF 65536
 #define MAX_PENDING 4096
 #define STREAM_PEERS 16
@@ -71,52 +73,6 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int bind_socket(const char *host, int port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd, off = 0;
-
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(host, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
-			return -1;
-		len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			return -1;
-		len = sizeof(*s4);
-	}
-	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -1;
-	if (ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
-	if (bind(fd, (struct sockaddr *)&ss, len) != 0)
-		return -1;
-	return fd;
-}
-
-static int bound_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	memset(&ss, 0, sizeof(ss));
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return -1;
-	return ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-					: ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 static void reply(int fd, const void *data, size_t len, const struct sockaddr_storage *to,
@@ -371,7 +327,7 @@ int main(int argc, char **argv)
 		}
 		d.arg = strtoll(argv[i + 1], NULL, 10);
 	}
-	fd = bind_socket(host, port);
+	fd = udp_bind(host, port);
 	if (fd < 0) {
 		fprintf(stderr, "zoo: cannot bind %s port %d: %s\n", host, port, strerror(errno));
 		return 2;
@@ -380,7 +336,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	printf("zoo %s: starting up on %s port %d\n", d.name, host, bound_port(fd));
+	printf("zoo %s: starting up on %s port %d\n", d.name, host, udp_bound_port(fd));
 	fflush(stdout);
 	serve(fd, &d);
 	return 0;
