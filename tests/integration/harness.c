@@ -333,3 +333,17 @@ int count_lines(const char *s)
 		n += *s == '\n';
 	return n;
 }
+
+unsigned long long summary_counter(const char *summary, const char *key)
+{
+	char pattern[40];
+	const char *at;
+
+	snprintf(pattern, sizeof(pattern), " %s=", key);
+	at = strstr(summary, pattern);
+	if (at == NULL) {
+		fprintf(stderr, "no '%s' in the summary: %s\n", pattern, summary);
+		abort();
+	}
+	return strtoull(at + strlen(pattern), NULL, 10);
+}

@@ -89,6 +89,9 @@ char *str_replace_all(const char *s, const char *from, const char *to);
 /* Number of lines (newline-terminated) in s. */
 int count_lines(const char *s);
 
+/* N from " key=N" in a server's summary line; a missing key aborts the test. */
+unsigned long long summary_counter(const char *summary, const char *key);
+
 /* Parses argv: SERVER_BIN CLIENT_BIN GOLDEN_DIR [ZOO_BIN [RELAY_BIN]]. Returns 0 or -1. */
 int harness_init(int argc, char **argv);
 

@@ -124,17 +124,6 @@ static char *stop_for_summary(struct server *s)
 	return stop_for_summary_err(s, NULL);
 }
 
-static unsigned long long counter(const char *summary, const char *key)
-{
-	char pattern[40];
-	const char *at;
-
-	snprintf(pattern, sizeof(pattern), " %s=", key);
-	at = strstr(summary, pattern);
-	assert_non_null(at);
-	return strtoull(at + strlen(pattern), NULL, 10);
-}
-
 static void start(struct server *s, const char *bind, const char *const *more)
 {
 	const char *args[HARNESS_MAX_ARGS] = {"--bind", bind, "--port", "0"};
@@ -162,11 +151,11 @@ static void gso_burst_echoed(const char *bind, const char *client, const char *t
 	close(fd);
 	summary = stop_for_summary(&s);
 	print_message("%zu x %zu bytes: %s\n", n, seg, summary);
-	assert_int_equal(counter(summary, "received"), n);
-	assert_int_equal(counter(summary, "echoed"), n);
-	assert_int_equal(counter(summary, "bytes_in"), seg * (n - 1) + last);
-	assert_int_equal(counter(summary, "bytes_out"), seg * (n - 1) + last);
-	assert_int_equal(counter(summary, "dropped"), 0);
+	assert_int_equal(summary_counter(summary, "received"), n);
+	assert_int_equal(summary_counter(summary, "echoed"), n);
+	assert_int_equal(summary_counter(summary, "bytes_in"), seg * (n - 1) + last);
+	assert_int_equal(summary_counter(summary, "bytes_out"), seg * (n - 1) + last);
+	assert_int_equal(summary_counter(summary, "dropped"), 0);
 	free(summary);
 }
 
@@ -207,10 +196,10 @@ static void test_run_split_where_size_verdicts_differ(void **state)
 		expect_datagram(fd, "127.0.0.1", s.port, i, 150);
 	close(fd);
 	summary = stop_for_summary(&s);
-	assert_int_equal(counter(summary, "received"), 11);
-	assert_int_equal(counter(summary, "echoed"), 7);
-	assert_int_equal(counter(summary, "too_big"), 4);
-	assert_int_equal(counter(summary, "bytes_out"), 100 + 6 * 150);
+	assert_int_equal(summary_counter(summary, "received"), 11);
+	assert_int_equal(summary_counter(summary, "echoed"), 7);
+	assert_int_equal(summary_counter(summary, "too_big"), 4);
+	assert_int_equal(summary_counter(summary, "bytes_out"), 100 + 6 * 150);
 	free(summary);
 }
 
@@ -230,9 +219,9 @@ static void test_run_split_by_rate_limit(void **state)
 	expect_silence(fd);
 	close(fd);
 	summary = stop_for_summary(&s);
-	assert_int_equal(counter(summary, "received"), 12);
-	assert_int_equal(counter(summary, "echoed"), 3);
-	assert_int_equal(counter(summary, "rate_limited"), 9);
+	assert_int_equal(summary_counter(summary, "received"), 12);
+	assert_int_equal(summary_counter(summary, "echoed"), 3);
+	assert_int_equal(summary_counter(summary, "rate_limited"), 9);
 	free(summary);
 }
 
@@ -283,8 +272,8 @@ static void test_threads_serve_every_client_and_sum_counters(void **state)
 	for (int c = 0; c < CLIENTS; c++)
 		close(fds[c]);
 	summary = stop_for_summary(&s);
-	assert_int_equal(counter(summary, "received"), CLIENTS * PER_CLIENT);
-	assert_int_equal(counter(summary, "echoed"), CLIENTS * PER_CLIENT);
+	assert_int_equal(summary_counter(summary, "received"), CLIENTS * PER_CLIENT);
+	assert_int_equal(summary_counter(summary, "echoed"), CLIENTS * PER_CLIENT);
 	free(summary);
 }
 
@@ -391,8 +380,10 @@ static void test_kernel_drops_are_reported(void **state)
 	close(fd);
 	summary = stop_for_summary(&s);
 	print_message("%s\n", summary);
-	assert_true(counter(summary, "kernel_drops") > 0);
-	assert_int_equal(counter(summary, "received") + counter(summary, "kernel_drops"), 2001);
+	assert_true(summary_counter(summary, "kernel_drops") > 0);
+	assert_int_equal(summary_counter(summary, "received") +
+				 summary_counter(summary, "kernel_drops"),
+			 2001);
 	free(summary);
 }
 

@@ -89,18 +89,6 @@ static void expect_exact(int fd, uint16_t port, size_t len)
 	assert_memory_equal(reply, buf, len);
 }
 
-/* "key=N" from the summary line. */
-static unsigned long long counter(const char *summary, const char *key)
-{
-	char pattern[40];
-	const char *at;
-
-	snprintf(pattern, sizeof(pattern), " %s=", key);
-	at = strstr(summary, pattern);
-	assert_non_null(at);
-	return strtoull(at + strlen(pattern), NULL, 10);
-}
-
 static void test_flood_leaves_memory_flat_and_counters_consistent(void **state)
 {
 	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", NULL};
@@ -140,14 +128,14 @@ static void test_flood_leaves_memory_flat_and_counters_consistent(void **state)
 	out = proc_stdout(&s.proc);
 	summary = strstr(out, "summary:");
 	assert_non_null(summary);
-	received = counter(summary, "received");
-	echoed = counter(summary, "echoed");
-	dropped = counter(summary, "dropped");
+	received = summary_counter(summary, "received");
+	echoed = summary_counter(summary, "echoed");
+	dropped = summary_counter(summary, "dropped");
 	for (int i = 0; reasons[i] != NULL; i++)
-		sum += counter(summary, reasons[i]);
+		sum += summary_counter(summary, reasons[i]);
 	print_message("%s", summary);
 	/* What the kernel dropped never reached the server: not in received, but reported. */
-	print_message("kernel_drops=%llu\n", counter(summary, "kernel_drops"));
+	print_message("kernel_drops=%llu\n", summary_counter(summary, "kernel_drops"));
 	assert_true(received > 1000);
 	assert_true(received == echoed + dropped);
 	assert_true(dropped == sum);
