@@ -23,6 +23,7 @@ struct bench_opts {
 	unsigned window, sockets;
 	uint64_t rate; /* datagrams per second in all; 0: closed loop */
 	int gso;
+	int sleep; /* closed loop: wait for echoes in poll() rather than busy-poll */
 	enum net_family_pref family;
 };
 

@@ -226,7 +226,7 @@ static void test_bench_flags(void **state)
 {
 	char *ok[] = {"u",        "bench", "::1",        "7",    "--size=1400",
 		      "--rate",   "1000",  "--sockets",  "4",    "--gso",
-		      "--format", "json",  "--duration", "250ms"};
+		      "--format", "json",  "--duration", "250ms", "--sleep"};
 	char *defaults[] = {"u", "bench", "127.0.0.1", "10000"};
 	char *no_port[] = {"u", "bench", "127.0.0.1"};
 	char *big[] = {"u", "bench", "h", "7", "--size", "65528"};
@@ -241,7 +241,7 @@ static void test_bench_flags(void **state)
 	assert_int_equal(o.size, 1400);
 	assert_int_equal(o.rate, 1000);
 	assert_int_equal(o.sockets, 4);
-	assert_true(o.gso && o.json);
+	assert_true(o.gso && o.json && o.sleep);
 	assert_int_equal(o.duration_us, 250000);
 	assert_int_equal(bench_parse_args(ARGC(defaults), defaults, 2, &o, err, sizeof(err)), 0);
 	assert_int_equal(o.size, 64);
@@ -249,6 +249,7 @@ static void test_bench_flags(void **state)
 	assert_int_equal(o.sockets, 1);
 	assert_int_equal(o.rate, 0);
 	assert_int_equal(o.duration_us, 5000000);
+	assert_false(o.gso || o.sleep);
 	assert_int_equal(bench_parse_args(ARGC(no_port), no_port, 2, &o, err, sizeof(err)), -1);
 	assert_string_equal(err, "give HOST and PORT");
 	assert_int_equal(bench_parse_args(ARGC(big), big, 2, &o, err, sizeof(err)), -1);
