@@ -38,10 +38,15 @@
 #ifndef SERVE_BATCH
 #define SERVE_BATCH 32u
 #endif
-/* Plain replies queued for one sendmmsg. */
+/* Replies (datagrams) queued for one sendmmsg. */
 #define SERVE_TX_MAX 64u
 /* The kernel's UDP_MAX_SEGMENTS (64 since Linux 4.18; more on newer kernels): never exceeded. */
 #define SERVE_MAX_SEGMENTS 64u
+/*
+ * A path refusing UDP_SEGMENT sends of this size or less refuses GSO
+ * itself (IPsec): every IPv4 path carries 576-byte packets.
+ */
+#define SERVE_GSO_MIN_SEG 548u
 /* How long one reply may wait for room in a full socket buffer before it counts as lost. */
 #define SERVE_SEND_WAIT_MS 50
 
@@ -76,16 +81,19 @@ struct worker {
 	const struct serve_config *config;
 	struct serve_counters counters;
 	unsigned batch; /* slots used per recvmmsg: 1 with a transcript */
-	int gso;        /* UDP_SEGMENT replies still in use (the kernel refused none yet) */
-	int wildcard;   /* bound to 0.0.0.0 or ::: replies need the request's PKTINFO */
-	uint8_t *bufs;  /* batch x SERVE_BUF_SIZE */
+	int gso;        /* UDP_SEGMENT replies in use: the kernel has UDP_GRO, so it has those */
+	size_t gso_max_seg; /* larger segments go plainly: a path refused them (its MTU) */
+	int wildcard;       /* bound to 0.0.0.0 or ::: replies need the request's PKTINFO */
+	uint8_t *bufs;      /* batch x SERVE_BUF_SIZE */
 	struct slot *slots;
 	struct mmsghdr *rx;
 	struct iovec *rxiov;
-	struct mmsghdr tx[SERVE_TX_MAX];
-	struct iovec txiov[SERVE_TX_MAX];
+	struct mmsghdr tx[SERVE_TX_MAX];         /* queued messages: a reply, or a run of them */
+	union reply_control txctl[SERVE_TX_MAX]; /* a run's PKTINFO and UDP_SEGMENT */
+	size_t txplain[SERVE_TX_MAX];            /* the PKTINFO bytes of a message's control */
+	struct iovec txiov[SERVE_TX_MAX];        /* one per queued datagram, in order */
 	uint8_t txstamped[SERVE_TX_MAX]; /* already stamped (a GSO run sent again plainly) */
-	unsigned ntx;
+	unsigned ntx, niov;
 	uint32_t recv_ts;      /* --echo-plus: the batch's receive time */
 	uint64_t now_us;       /* the rate limiter's clock for the batch */
 	char *repr;            /* transcript buffer, only with a transcript */
@@ -227,7 +235,7 @@ static void stamp_queued(struct worker *w)
 	if (w->config->plus == NULL)
 		return;
 	reply_ts = plusserve_now(w->config->plus);
-	for (unsigned i = 0; i < w->ntx; i++) {
+	for (unsigned i = 0; i < w->niov; i++) {
 		if (!w->txstamped[i])
 			plusserve_stamp(w->config->plus, w->txiov[i].iov_base, w->txiov[i].iov_len,
 					w->recv_ts, reply_ts);
@@ -235,9 +243,64 @@ static void stamp_queued(struct worker *w)
 }
 
 /*
- * Send the queued plain replies with sendmmsg.  A full buffer gets one
- * short wait per flush; a refused reply is counted and skipped.  Returns 0,
- * or the last refusal's -errno.
+ * The kernel refused a UDP_SEGMENT send of seg-byte segments: the path's
+ * MTU is smaller (EMSGSIZE; EINVAL before Linux 5.x) or it goes through
+ * IPsec (EIO).  Segments of seg bytes or more go plainly from now on, and
+ * if even small ones are refused, every reply does.
+ */
+static int gso_refused(struct worker *w, int rc, size_t seg)
+{
+	if (rc != -EINVAL && rc != -EIO && rc != -EMSGSIZE && rc != -ENOPROTOOPT)
+		return 0;
+	w->gso_max_seg = seg - 1;
+	if (seg <= SERVE_GSO_MIN_SEG)
+		w->gso = 0;
+	return 1;
+}
+
+/* Control messages for a GSO send: the reply's PKTINFO (plain bytes of it), then UDP_SEGMENT. */
+static size_t gso_control(union reply_control *out, const void *pktinfo, size_t plain, size_t seg)
+{
+	uint16_t size = (uint16_t)seg;
+	struct cmsghdr *c;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->buf, pktinfo, plain);
+	c = (struct cmsghdr *)(out->buf + plain);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(size));
+	memcpy(CMSG_DATA(c), &size, sizeof(size));
+	return plain + CMSG_SPACE(sizeof(size));
+}
+
+/* The datagrams of queued message i, one plain send each: its run was refused as one. */
+static void send_split(struct worker *w, unsigned i)
+{
+	struct msghdr m = w->tx[i].msg_hdr;
+	const struct iovec *iov = m.msg_iov;
+	size_t n = m.msg_iovlen;
+
+	m.msg_iovlen = 1;
+	m.msg_controllen = w->txplain[i];
+	if (m.msg_controllen == 0)
+		m.msg_control = NULL;
+	for (size_t k = 0; k < n; k++) {
+		m.msg_iov = (struct iovec *)&iov[k];
+		if (sendmsg(w->fd, &m, MSG_DONTWAIT) >= 0 ||
+		    ((errno == EAGAIN || errno == ENOBUFS) && wait_writable(w) &&
+		     sendmsg(w->fd, &m, MSG_DONTWAIT) >= 0))
+			count_sent(w, iov[k].iov_len);
+		else
+			count_refused(w, iov[k].iov_len);
+	}
+}
+
+/*
+ * Send the queued messages with sendmmsg.  A full buffer gets one short
+ * wait per flush; a refused reply is counted and skipped, a refused run
+ * sent again datagram by datagram.  Returns 0, or the last refusal's
+ * -errno.
  */
 static int flush(struct worker *w)
 {
@@ -247,23 +310,32 @@ static int flush(struct worker *w)
 	stamp_queued(w);
 	while (done < w->ntx) {
 		int n = sendmmsg(w->fd, w->tx + done, w->ntx - done, MSG_DONTWAIT);
+		const struct msghdr *m;
 
-		if (n > 0) {
-			for (int i = 0; i < n; i++)
-				count_sent(w, w->txiov[done + (unsigned)i].iov_len);
-			done += (unsigned)n;
-			continue;
+		for (int i = 0; i < n; i++, done++) {
+			m = &w->tx[done].msg_hdr;
+			for (size_t k = 0; k < m->msg_iovlen; k++)
+				count_sent(w, m->msg_iov[k].iov_len);
 		}
+		if (n > 0)
+			continue;
 		rc = -errno;
 		if ((rc == -EAGAIN || rc == -ENOBUFS) && !waited) {
 			waited = 1;
 			if (wait_writable(w))
 				continue;
 		}
-		count_refused(w, w->txiov[done].iov_len);
+		m = &w->tx[done].msg_hdr;
+		if (m->msg_iovlen > 1 && gso_refused(w, rc, m->msg_iov[0].iov_len)) {
+			send_split(w, done);
+		} else {
+			for (size_t k = 0; k < m->msg_iovlen; k++)
+				count_refused(w, m->msg_iov[k].iov_len);
+		}
 		done++;
 	}
 	w->ntx = 0;
+	w->niov = 0;
 	return rc;
 }
 
@@ -273,21 +345,60 @@ static uint8_t *slot_data(const struct worker *w, const struct slot *s, size_t o
 	return w->bufs + (size_t)(s - w->slots) * SERVE_BUF_SIZE + off;
 }
 
+/*
+ * Can a reply of len bytes to slot s's peer join the last queued message
+ * as one more segment?  Same peer, same source, every segment but the last
+ * of one size, within the kernel's segment count and the family maximum.
+ * An empty datagram never joins: it would be no segment at all.
+ */
+static int joins_last(const struct worker *w, const struct slot *s, size_t len)
+{
+	const struct msghdr *m = &w->tx[w->ntx - 1].msg_hdr;
+	socklen_t namelen = w->rx[s - w->slots].msg_hdr.msg_namelen;
+	size_t seg = m->msg_iov[0].iov_len;
+
+	return len > 0 && len <= seg && seg <= w->gso_max_seg &&
+	       m->msg_iovlen < SERVE_MAX_SEGMENTS && m->msg_iov[m->msg_iovlen - 1].iov_len == seg &&
+	       seg * m->msg_iovlen + len <= echo_family_max(&s->peer) &&
+	       m->msg_namelen == namelen && memcmp(m->msg_name, &s->from, namelen) == 0 &&
+	       w->txplain[w->ntx - 1] == s->reply_len &&
+	       (s->reply_len == 0 || memcmp(m->msg_control, s->reply.buf, s->reply_len) == 0);
+}
+
+/*
+ * Queue one reply for the next sendmmsg.  Consecutive replies to one peer
+ * become one UDP_SEGMENT message: a client that sends its datagrams one by
+ * one still gets its batch back in one pass through the stack.
+ */
 static void queue_plain(struct worker *w, struct slot *s, size_t off, size_t len, int stamped)
 {
-	unsigned i = w->ntx++;
+	unsigned d = w->niov++;
 
-	w->txiov[i] = (struct iovec){slot_data(w, s, off), len};
-	w->txstamped[i] = (uint8_t)stamped;
-	w->tx[i].msg_hdr = (struct msghdr){
-		.msg_name = &s->from,
-		.msg_namelen = w->rx[s - w->slots].msg_hdr.msg_namelen,
-		.msg_iov = &w->txiov[i],
-		.msg_iovlen = 1,
-		.msg_control = s->reply_len > 0 ? s->reply.buf : NULL,
-		.msg_controllen = s->reply_len,
-	};
-	if (w->ntx == SERVE_TX_MAX)
+	w->txiov[d] = (struct iovec){slot_data(w, s, off), len};
+	w->txstamped[d] = (uint8_t)stamped;
+	if (w->gso && w->ntx > 0 && joins_last(w, s, len)) {
+		unsigned i = w->ntx - 1;
+		struct msghdr *m = &w->tx[i].msg_hdr;
+
+		if (m->msg_iovlen++ == 1) {
+			m->msg_controllen = gso_control(&w->txctl[i], s->reply.buf, s->reply_len,
+							m->msg_iov[0].iov_len);
+			m->msg_control = w->txctl[i].buf;
+		}
+	} else {
+		unsigned i = w->ntx++;
+
+		w->txplain[i] = s->reply_len;
+		w->tx[i].msg_hdr = (struct msghdr){
+			.msg_name = &s->from,
+			.msg_namelen = w->rx[s - w->slots].msg_hdr.msg_namelen,
+			.msg_iov = &w->txiov[d],
+			.msg_iovlen = 1,
+			.msg_control = s->reply_len > 0 ? s->reply.buf : NULL,
+			.msg_controllen = s->reply_len,
+		};
+	}
+	if (w->niov == SERVE_TX_MAX)
 		(void)flush(w);
 }
 
@@ -302,18 +413,9 @@ static int send_gso(struct worker *w, struct slot *s, size_t off, size_t len, si
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
 		.msg_control = control.buf,
-		.msg_controllen = s->reply_len + CMSG_SPACE(sizeof(uint16_t)),
+		.msg_controllen = gso_control(&control, s->reply.buf, s->reply_len, seg),
 	};
-	uint16_t size = (uint16_t)seg;
-	struct cmsghdr *c;
 
-	memset(&control, 0, sizeof(control));
-	memcpy(control.buf, s->reply.buf, s->reply_len);
-	c = (struct cmsghdr *)(control.buf + s->reply_len);
-	c->cmsg_level = SOL_UDP;
-	c->cmsg_type = UDP_SEGMENT;
-	c->cmsg_len = CMSG_LEN(sizeof(size));
-	memcpy(CMSG_DATA(c), &size, sizeof(size));
 	for (int attempt = 0;; attempt++) {
 		int rc;
 
@@ -345,7 +447,7 @@ static void reply_run(struct worker *w, struct slot *s, size_t start, size_t len
 {
 	int stamped = 0;
 
-	if (n >= 2 && w->gso) {
+	if (n >= 2 && w->gso && seg <= w->gso_max_seg) {
 		int rc;
 
 		if (w->ntx > 0)
@@ -359,12 +461,12 @@ static void reply_run(struct worker *w, struct slot *s, size_t start, size_t len
 			w->counters.bytes_out += len;
 			return;
 		}
-		if (rc != -EINVAL && rc != -EIO && rc != -EMSGSIZE && rc != -ENOPROTOOPT) {
+		if (!gso_refused(w, rc, seg)) {
 			for (size_t off = 0; off < len; off += seg)
 				count_refused(w, len - off < seg ? len - off : seg);
 			return;
 		}
-		w->gso = 0; /* the kernel refuses UDP_SEGMENT here: plain replies from now on */
+		/* Plain replies, which the queue no longer joins: gso_max_seg is below seg now. */
 	}
 	for (size_t off = 0; off == 0 || off < len; off += seg) {
 		queue_plain(w, s, start + off, len - off < seg ? len - off : seg, stamped);
@@ -632,7 +734,14 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	 * time.  Without GRO (an old kernel) every message is one datagram.
 	 */
 	w->gso = config->transcript == NULL;
-	(void)net_set_gro(fd, w->gso);
+	w->gso_max_seg = SERVE_BUF_SIZE;
+	/*
+	 * No UDP_GRO (before Linux 5.0): no UDP_SEGMENT either, perhaps, and a
+	 * kernel that ignores the control message would send a run as one
+	 * datagram.  Plain replies only, then.
+	 */
+	if (net_set_gro(fd, w->gso) != 0)
+		w->gso = 0;
 	/*
 	 * On a specific address the kernel sends from it anyway: a PKTINFO per
 	 * reply would only cost a source-address check per datagram.

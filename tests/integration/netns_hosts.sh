@@ -5,7 +5,9 @@
 # two addresses on its interface.  udpecho check, run on the client host,
 # must pass udpecho-server on IPv4 and IPv6 up to 65,507 / 65,527 bytes,
 # and must catch a textbook wildcard server answering from the wrong one of
-# the two addresses.  Needs root (CI runs as root); skips with a reason
+# the two addresses.  A batch of 3000-byte datagrams from one client, which
+# the server would answer as one GSO run, is refused as such by the path's
+# MTU and must go back datagram by datagram.  Needs root (CI runs as root); skips with a reason
 # otherwise.
 set -euo pipefail
 server_bin=$1 client_bin=$2 zoo_bin=$3
@@ -86,6 +88,39 @@ start naive "$zoo_bin" --bind 0.0.0.0 plain
 check "a textbook wildcard server answers from the wrong address" 198.18.1.11 "$port" \
 	'[.checks[] | select(.status == "fail") | .id] == ["reply.source"] and
 	 (.checks[] | select(.id == "reply.source") | .detail | startswith("reply came from 198.18.1.1:"))'
+
+# The server is stopped while the first batch arrives, so it finds the five
+# datagrams together and tries one UDP_SEGMENT send of 3000-byte segments:
+# above the 1500-byte MTU, refused.  Every echo must still come back whole,
+# and a smaller size afterwards as well.
+start batch "$server_bin" --bind 198.18.1.1 --port 0
+batch_pid=${pids[-1]}
+kill -STOP "$batch_pid"
+for size in 3000 1000; do
+	ip netns exec "$cli" "$client_bin" bench 198.18.1.1 "$port" --size "$size" --window 5 \
+		--duration 1 --format json >"$tmp/bench$size.json" &
+	bench_pid=$!
+	sleep 0.3
+	kill -CONT "$batch_pid"
+	wait "$bench_pid" || true
+	if jq -e '.echoed > 0 and .echoed == .sent and .wrong == 0 and .lost == 0' \
+		"$tmp/bench$size.json" >/dev/null; then
+		echo "ok   a $size-byte batch from one client comes back whole"
+	else
+		fail "a $size-byte batch from one client comes back whole"
+		cat "$tmp/bench$size.json"
+	fi
+done
+kill -TERM "$batch_pid"
+wait "$batch_pid" || true
+summary=$(grep '^summary: ' "$tmp/batch.out" || true)
+sent=$(jq -s 'map(.sent) | add' "$tmp/bench3000.json" "$tmp/bench1000.json")
+if [[ "$summary" == *" received=$sent "* && "$summary" == *" echoed=$sent "* &&
+	"$summary" == *" send_errors=0 "* ]]; then
+	echo "ok   the server counted every one of the $sent echoed"
+else
+	fail "server summary after the batches (wanted $sent received and echoed): $summary"
+fi
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures namespace check(s) failed"

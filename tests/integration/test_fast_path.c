@@ -3,14 +3,15 @@
  * sockets.  A GSO burst (one UDP_SEGMENT send: the server's UDP_GRO socket
  * receives it as one buffer) is echoed datagram by datagram and counted; a
  * run is split where the decisions differ; replies still leave from the
- * address asked on a wildcard bind; --threads, --rcvbuf, kernel drops and
- * --echo-plus (TR-143 UDPEchoPlus).
+ * address asked on a wildcard bind; plain datagrams queued together from
+ * one peer go back as one GSO run; --threads, --rcvbuf and kernel drops.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,6 +31,9 @@
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
 #endif
 
 #define MAX_V4 65507
@@ -222,6 +226,122 @@ static void test_run_split_by_rate_limit(void **state)
 	assert_int_equal(summary_counter(summary, "received"), 12);
 	assert_int_equal(summary_counter(summary, "echoed"), 3);
 	assert_int_equal(summary_counter(summary, "rate_limited"), 9);
+	free(summary);
+}
+
+/* Waits until pid is stopped (state T in /proc/PID/stat). */
+static void wait_stopped(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		char *stat = read_file(path, NULL);
+		const char *paren;
+		int stopped;
+
+		assert_non_null(stat);
+		paren = strrchr(stat, ')');
+		stopped = paren != NULL && paren[1] == ' ' && paren[2] == 'T';
+		free(stat);
+		if (stopped)
+			return;
+		usleep(2000);
+	}
+	fail_msg("server %d did not stop", (int)pid);
+}
+
+/* One plain datagram of len bytes, every byte 0x40 + i, to the server. */
+static void send_one(int fd, uint16_t port, size_t i, size_t len)
+{
+	struct sockaddr_storage to;
+	socklen_t tolen = udp_addr("127.0.0.1", port, &to);
+
+	memset(request, (int)(0x40 + i), len);
+	assert_int_equal(sendto(fd, request, len, 0, (struct sockaddr *)&to, tolen), (ssize_t)len);
+}
+
+/*
+ * The next message on a UDP_GRO socket is a run of the datagrams first..
+ * with these sizes (one size: a single datagram, no UDP_GRO segment size),
+ * each whole and in order.
+ */
+static void expect_run(int fd, size_t first, const size_t *sizes, size_t n)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {reply, sizeof(reply)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	size_t seg = 0, total = 0, off = 0;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	ssize_t got;
+
+	for (size_t k = 0; k < n; k++)
+		total += sizes[k];
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	assert_int_equal(poll(&pfd, 1, REPLY_WAIT_MS), 1);
+	got = recvmsg(fd, &msg, MSG_DONTWAIT);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			seg = (size_t)v;
+		}
+	}
+	if (got != (ssize_t)total || seg != (n > 1 ? sizes[0] : 0))
+		fail_msg("datagrams %zu-%zu: wanted %zu bytes in %zu-byte segments, got %zd in %zu",
+			 first, first + n - 1, total, n > 1 ? sizes[0] : 0, got, seg);
+	for (size_t k = 0; k < n; off += sizes[k++])
+		for (size_t b = 0; b < sizes[k]; b++)
+			if (reply[off + b] != (uint8_t)(0x40 + first + k))
+				fail_msg("datagram %zu: byte %zu is 0x%02x", first + k, b,
+					 reply[off + b]);
+}
+
+/*
+ * Plain datagrams waiting together in the server's socket (it is stopped
+ * while they arrive) go back as runs: consecutive replies to one peer of one
+ * size, the last of a run may be shorter; a reply to another peer, an empty
+ * datagram and a size change end a run.  A client with UDP_GRO sees the runs.
+ */
+static void test_plain_datagrams_of_one_peer_go_back_as_one_run(void **state)
+{
+	static const size_t run1[] = {100, 100, 50}, run2[] = {100, 100, 100}, empty[] = {0},
+			    seven[] = {7}, one[] = {100};
+	struct server s;
+	char *summary;
+	int a = udp_bound("127.0.0.1", 0), b = udp_bound("127.0.0.1", 0), on = 1;
+
+	(void)state;
+	assert_int_equal(setsockopt(a, SOL_UDP, UDP_GRO, &on, sizeof(on)), 0);
+	start(&s, "127.0.0.1", NULL);
+	assert_int_equal(kill(s.proc.pid, SIGSTOP), 0);
+	wait_stopped(s.proc.pid);
+	for (size_t i = 0; i < 3; i++)
+		send_one(a, s.port, i, run1[i]);
+	send_one(b, s.port, 3, 100);
+	for (size_t i = 0; i < 3; i++)
+		send_one(a, s.port, 4 + i, 100);
+	send_one(a, s.port, 7, 0);
+	send_one(a, s.port, 8, 7);
+	assert_int_equal(kill(s.proc.pid, SIGCONT), 0);
+	expect_run(a, 0, run1, 3);
+	expect_run(a, 4, run2, 3);
+	expect_run(a, 7, empty, 1);
+	expect_run(a, 8, seven, 1);
+	expect_run(b, 3, one, 1);
+	expect_silence(a);
+	close(a);
+	close(b);
+	summary = stop_for_summary(&s);
+	assert_int_equal(summary_counter(summary, "received"), 9);
+	assert_int_equal(summary_counter(summary, "echoed"), 9);
+	assert_int_equal(summary_counter(summary, "bytes_out"), 250 + 100 + 300 + 0 + 7);
+	assert_int_equal(summary_counter(summary, "send_errors"), 0);
 	free(summary);
 }
 
@@ -481,6 +601,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_gso_burst_on_wildcard_replies_from_request_address),
 		cmocka_unit_test(test_run_split_where_size_verdicts_differ),
 		cmocka_unit_test(test_run_split_by_rate_limit),
+		cmocka_unit_test(test_plain_datagrams_of_one_peer_go_back_as_one_run),
 		cmocka_unit_test(test_threads_serve_every_client_and_sum_counters),
 		cmocka_unit_test(test_threads_stop_when_idle),
 		cmocka_unit_test(test_stops_under_a_flood),

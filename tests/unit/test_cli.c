@@ -224,8 +224,8 @@ static void test_send_bad_values(void **state)
 
 static void test_bench_flags(void **state)
 {
-	char *ok[] = {"u",        "bench", "::1",        "7",    "--size=1400",
-		      "--rate",   "1000",  "--sockets",  "4",    "--gso",
+	char *ok[] = {"u",        "bench", "::1",        "7",     "--size=1400",
+		      "--rate",   "1000",  "--sockets",  "4",     "--gso",
 		      "--format", "json",  "--duration", "250ms", "--sleep"};
 	char *defaults[] = {"u", "bench", "127.0.0.1", "10000"};
 	char *no_port[] = {"u", "bench", "127.0.0.1"};
