@@ -64,6 +64,9 @@ int net_bind_server_shared(const struct net_addr *addr);
 /* UDP_GRO on or off: runs of same-size datagrams from one sender arrive as one buffer. */
 int net_set_gro(int fd, int on);
 
+/* SO_RCVTIMEO: a blocking receive on fd gives up (EAGAIN) after ms milliseconds. */
+int net_set_rcvtimeo(int fd, unsigned ms);
+
 /*
  * SO_RCVBUF of bytes: SO_RCVBUFFORCE first (root, CAP_NET_ADMIN: past
  * net.core.rmem_max), SO_RCVBUF when that is not permitted.  *granted is

@@ -14,6 +14,7 @@
 #include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "udpecho/addr.h"
@@ -204,6 +205,13 @@ int net_bind_server(const struct net_addr *addr)
 int net_bind_server_shared(const struct net_addr *addr)
 {
 	return bind_server(addr, 1);
+}
+
+int net_set_rcvtimeo(int fd, unsigned ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 ? 0 : -errno;
 }
 
 int net_set_gro(int fd, int on)

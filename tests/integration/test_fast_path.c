@@ -440,6 +440,72 @@ static void flood_for(uint16_t port, int ms)
  * Under a flood every batch is full and a single worker never sleeps, so it
  * must still let SIGTERM in; several workers are stopped by their supervisor.
  */
+/* One datagram at a time, each sent when the last came back, for ms milliseconds; then exits. */
+static void ping_for(uint16_t port, int ms)
+{
+	struct sockaddr_storage to, from;
+	socklen_t tolen = udp_addr("127.0.0.1", port, &to);
+	struct timespec t0, t;
+	int fd = udp_bound("127.0.0.1", 0);
+	char buf[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		(void)sendto(fd, "ping", 4, 0, (struct sockaddr *)&to, tolen);
+		(void)udp_recv(fd, buf, sizeof(buf), &from, 100);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+	_exit(0);
+}
+
+static long stop_ms(struct server *s)
+{
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(server_stop(s, SIGTERM), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	proc_cleanup(&s->proc);
+	return (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+}
+
+/*
+ * While datagrams come one at a time the workers sleep in recvmmsg, with
+ * the signals blocked: SIGTERM must still stop the server at once, during
+ * the traffic and just after it ends (the wait times out).
+ */
+static void test_stops_while_a_client_pings(void **state)
+{
+	(void)state;
+	for (int threads = 1; threads <= 2; threads++) {
+		const char *more[] = {"--threads", threads == 1 ? "1" : "2", NULL};
+		struct server s;
+		pid_t pinger;
+		long during, after;
+
+		start(&s, "127.0.0.1", more);
+		pinger = fork();
+		if (pinger == 0)
+			ping_for(s.port, 4000);
+		usleep(500000);
+		during = stop_ms(&s);
+		kill(pinger, SIGKILL);
+		waitpid(pinger, NULL, 0);
+
+		start(&s, "127.0.0.1", more);
+		pinger = fork();
+		if (pinger == 0)
+			ping_for(s.port, 300);
+		waitpid(pinger, NULL, 0);
+		after = stop_ms(&s);
+		print_message("%d thread(s): stopped %ld ms after SIGTERM while pinged, %ld ms "
+			      "right after\n",
+			      threads, during, after);
+		assert_true(during < 500);
+		assert_true(after < 500);
+	}
+}
+
 static void test_stops_under_a_flood(void **state)
 {
 	struct timespec t0, t1;
@@ -605,6 +671,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_threads_serve_every_client_and_sum_counters),
 		cmocka_unit_test(test_threads_stop_when_idle),
 		cmocka_unit_test(test_stops_under_a_flood),
+		cmocka_unit_test(test_stops_while_a_client_pings),
 		cmocka_unit_test(test_kernel_drops_are_reported),
 		cmocka_unit_test(test_rcvbuf_as_root_is_granted),
 		cmocka_unit_test(test_rcvbuf_unprivileged_says_what_was_granted),
