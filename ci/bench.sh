@@ -5,10 +5,11 @@
 # batch 64, no GRO) and the classic Python example server
 # (tests/baseline/classic_server.py, if python3 is installed), under the same
 # `udpecho bench` closed-loop loads: plain and GSO sends at 64, 1400 and
-# 65,507 bytes, servers alternating within each case.  Prints echoes/s, the
-# ratio to the textbook loop, server CPU time per echo (all threads of the
-# server process), loss, then latency percentiles at a fixed open-loop rate,
-# then the targets, each MET or MISSED.  Figures, not a test.
+# 65,507 bytes, servers alternating within each case, each round in a
+# rotated order.  Prints echoes/s, the ratio to the textbook loop, server
+# CPU time per echo (all threads of the server process), loss, then latency
+# percentiles at a fixed open-loop rate, then the targets, each MET
+# or MISSED.  Figures, not a test.
 #
 #   ci/bench.sh [SECONDS [ROUNDS]]   (default 3 s per case, 1 round; with
 #                                     more rounds each figure is the median)
@@ -73,7 +74,9 @@ for load in "--size 64" "--size 64 --gso" "--size 1400" "--size 1400 --gso" \
 	"--size 65507 --window 1"; do
 	base=
 	for ((r = 0; r < rounds; r++)); do
-		for entry in "${servers[@]}"; do
+		# Each round starts one server further on: no server always follows the same one.
+		for ((k = 0; k < ${#servers[@]}; k++)); do
+			entry=${servers[(k + r) % ${#servers[@]}]}
 			name=${entry%%:*}
 			# The classic server reads 4096 bytes at most: it cannot echo 65,507.
 			[[ "$name" == "classic Python" && "$load" == *65507* ]] && continue
