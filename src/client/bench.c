@@ -586,12 +586,23 @@ enum {
 	OPT_HELP
 };
 
+/* One option per line, as the other commands' tables. */
+/* clang-format off */
 static const struct cli_option options[] = {
-	{"size", 0, 1, OPT_SIZE},   {"duration", 0, 1, OPT_DURATION}, {"window", 0, 1, OPT_WINDOW},
-	{"rate", 0, 1, OPT_RATE},   {"sockets", 0, 1, OPT_SOCKETS},   {"gso", 0, 0, OPT_GSO},
-	{"sleep", 0, 0, OPT_SLEEP}, {"format", 0, 1, OPT_FORMAT},     {NULL, '4', 0, OPT_V4},
-	{NULL, '6', 0, OPT_V6},     {"help", 'h', 0, OPT_HELP},       {NULL, 0, 0, 0},
+	{"size", 0, 1, OPT_SIZE},
+	{"duration", 0, 1, OPT_DURATION},
+	{"window", 0, 1, OPT_WINDOW},
+	{"rate", 0, 1, OPT_RATE},
+	{"sockets", 0, 1, OPT_SOCKETS},
+	{"gso", 0, 0, OPT_GSO},
+	{"sleep", 0, 0, OPT_SLEEP},
+	{"format", 0, 1, OPT_FORMAT},
+	{NULL, '4', 0, OPT_V4},
+	{NULL, '6', 0, OPT_V6},
+	{"help", 'h', 0, OPT_HELP},
+	{NULL, 0, 0, 0},
 };
+/* clang-format on */
 
 const char bench_usage[] =
 	"usage: udpecho bench HOST PORT [--size N] [--duration DUR] [--window W] [--rate PPS]\n"
