@@ -267,7 +267,8 @@ for load in "--size 64" "--size 64 --gso" "--size 1400" "--size 1400 --gso" \
 	done
 	note=
 	if [ -n "${aa_hi[$load]:-}" ] && [ "$(echo "$worst <= ${aa_hi[$load]}" | bc -l)" -eq 1 ]; then
-		note=", within the A/A pair's ${aa_lo[$load]:0:5}..${aa_hi[$load]:0:5}: a tie at this resolution"
+		note=$(printf ", within the A/A pair's %.3f..%.3f: a tie at this resolution" \
+			"${aa_lo[$load]}" "${aa_hi[$load]}")
 	fi
 	target "$u CPU/echo over the leanest baseline's, $load" "$worst" "<=" 1 "$note"
 done
