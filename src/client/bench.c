@@ -173,9 +173,7 @@ static int send_gso(struct bench *b, struct sock *s, unsigned k)
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = {b->sendbuf, (size_t)k * b->o->size};
-	struct msghdr msg = {.msg_name = &b->target.ss,
-			     .msg_namelen = b->target.len,
-			     .msg_iov = &iov,
+	struct msghdr msg = {.msg_iov = &iov,
 			     .msg_iovlen = 1,
 			     .msg_control = control.buf,
 			     .msg_controllen = sizeof(control.buf)};
@@ -200,9 +198,7 @@ static unsigned send_plain(struct bench *b, struct sock *s, unsigned k)
 
 	for (unsigned i = 0; i < k; i++) {
 		iov[i] = (struct iovec){b->sendbuf + (size_t)i * b->o->size, b->o->size};
-		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &b->target.ss,
-						       .msg_namelen = b->target.len,
-						       .msg_iov = &iov[i],
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i],
 						       .msg_iovlen = 1}};
 	}
 	int n = sendmmsg(s->fd, msgs, k, MSG_DONTWAIT);
@@ -496,6 +492,17 @@ static int open_sockets(struct bench *b)
 
 		if (fd < 0)
 			return fd;
+		/*
+		 * Connected: each send reuses the socket's cached route instead
+		 * of a lookup per datagram (4-5% of the generator's CPU at 64
+		 * bytes), and only the target's datagrams count as echoes.
+		 */
+		if (connect(fd, (const struct sockaddr *)&b->target.ss, b->target.len) != 0) {
+			int rc = -errno;
+
+			close(fd);
+			return rc;
+		}
 		/* Room for a window of the largest datagrams both ways. */
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
