@@ -452,7 +452,7 @@ static void report(const struct bench *b)
 	double loss = 100.0 * (double)b->lost / total;
 	static const double pcts[] = {50, 90, 99, 99.9, 100};
 	static const char *const names[] = {"p50", "p90", "p99", "p99.9", "max"};
-	char mode[256], target[ADDR_STR_MAX];
+	char mode[256], target[ADDR_STR_MAX], pct[32];
 
 	mode_text(b, mode, sizeof(mode));
 	net_format(target, sizeof(target), &b->target);
@@ -472,14 +472,15 @@ static void report(const struct bench *b)
 		printf("}}\n");
 		return;
 	}
+	snprintf(pct, sizeof(pct), "%.3f%%", loss);
 	printf("udpecho bench: %s, %.1f s\nmode: %s\n", target, secs, mode);
-	printf("%-10s %-10s %-8s %-8s %-8s %-12s %-10s\n", "sent", "echoed", "wrong", "lost",
+	printf("%-10s %-10s %-8s %-8s %-9s %-12s %s\n", "sent", "echoed", "wrong", "lost",
 	       "loss", "echoes/s", "MB/s");
-	printf("%-10llu %-10llu %-8llu %-8llu %-8s %-12.0f %-10.2f\n", (unsigned long long)b->sent,
+	printf("%-10llu %-10llu %-8llu %-8llu %-9s %-12.0f %.2f\n", (unsigned long long)b->sent,
 	       (unsigned long long)b->echoed, (unsigned long long)b->wrong,
-	       (unsigned long long)b->lost, "", (double)b->echoed / secs,
+	       (unsigned long long)b->lost, pct, (double)b->echoed / secs,
 	       (double)b->bytes / secs / 1e6);
-	printf("loss %.3f%%\nlatency (ms)", loss);
+	printf("latency (ms)");
 	for (int i = 0; i < 5; i++)
 		printf("  %s %.3f", names[i], (double)hist_percentile(&b->lat, pcts[i]) / 1e6);
 	printf("\n");
