@@ -198,8 +198,7 @@ static unsigned send_plain(struct bench *b, struct sock *s, unsigned k)
 
 	for (unsigned i = 0; i < k; i++) {
 		iov[i] = (struct iovec){b->sendbuf + (size_t)i * b->o->size, b->o->size};
-		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i],
-						       .msg_iovlen = 1}};
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 	}
 	int n = sendmmsg(s->fd, msgs, k, MSG_DONTWAIT);
 
@@ -474,8 +473,8 @@ static void report(const struct bench *b)
 	}
 	snprintf(pct, sizeof(pct), "%.3f%%", loss);
 	printf("udpecho bench: %s, %.1f s\nmode: %s\n", target, secs, mode);
-	printf("%-10s %-10s %-8s %-8s %-9s %-12s %s\n", "sent", "echoed", "wrong", "lost",
-	       "loss", "echoes/s", "MB/s");
+	printf("%-10s %-10s %-8s %-8s %-9s %-12s %s\n", "sent", "echoed", "wrong", "lost", "loss",
+	       "echoes/s", "MB/s");
 	printf("%-10llu %-10llu %-8llu %-8llu %-9s %-12.0f %.2f\n", (unsigned long long)b->sent,
 	       (unsigned long long)b->echoed, (unsigned long long)b->wrong,
 	       (unsigned long long)b->lost, pct, (double)b->echoed / secs,
