@@ -312,7 +312,10 @@ static int flush(struct worker *w)
 
 	stamp_queued(w);
 	while (done < w->ntx) {
-		int n = sendmmsg(w->fd, w->tx + done, w->ntx - done, MSG_DONTWAIT);
+		/* One message: sendmsg, without sendmmsg's loop around it. */
+		int n = w->ntx - done == 1
+				? (sendmsg(w->fd, &w->tx[done].msg_hdr, MSG_DONTWAIT) >= 0 ? 1 : -1)
+				: sendmmsg(w->fd, w->tx + done, w->ntx - done, MSG_DONTWAIT);
 		const struct msghdr *m;
 
 		for (int i = 0; i < n; i++, done++) {
@@ -593,17 +596,27 @@ static void serve_slot(struct worker *w, struct slot *s, const uint8_t *base, si
  * Returns how many messages arrived, 0 when the socket is drained, the
  * wait timed out (or a non-fatal error was counted), or -errno when fatal.
  * flags: MSG_DONTWAIT, or MSG_WAITFORONE to block for the first message.
+ * vlen 1 is one recvmsg into slot 0: recvmmsg would also try for a second
+ * message after the first, and hear EAGAIN when there is none.
  */
-static int receive_batch(struct worker *w, int flags)
+static int receive_batch(struct worker *w, unsigned vlen, int flags)
 {
 	int n;
 
-	for (unsigned i = 0; i < w->batch; i++) {
+	for (unsigned i = 0; i < vlen; i++) {
 		w->rx[i].msg_hdr.msg_namelen = sizeof(w->slots[i].from);
 		w->rx[i].msg_hdr.msg_controllen = sizeof(w->slots[i].control.buf);
 		w->rx[i].msg_hdr.msg_flags = 0;
 	}
-	n = recvmmsg(w->fd, w->rx, w->batch, flags | MSG_TRUNC, NULL);
+	if (vlen == 1) {
+		ssize_t len =
+			recvmsg(w->fd, &w->rx[0].msg_hdr, (flags & ~MSG_WAITFORONE) | MSG_TRUNC);
+
+		w->rx[0].msg_len = len >= 0 ? (unsigned)len : 0;
+		n = len >= 0 ? 1 : -1;
+	} else {
+		n = recvmmsg(w->fd, w->rx, vlen, flags | MSG_TRUNC, NULL);
+	}
 	if (n >= 0)
 		return n;
 	switch (errno) {
@@ -674,21 +687,35 @@ static void let_signals_in(struct worker *w)
 }
 
 /*
+ * How many receives in a row may take one datagram each before a batch
+ * receive looks for a queue: datagrams that pile up meanwhile wait for at
+ * most this many system calls of one datagram each.
+ */
+#define SERVE_SINGLE_RUN 8u
+
+/*
  * Two ways to wait.  While traffic flows, recvmmsg itself blocks for the
  * next datagram (MSG_WAITFORONE), SERVE_IDLE_MS at most: one system call
  * per wake-up, as lean as a bare recvmmsg loop.  A ppoll before every
  * receive cost 15% more CPU per 65,507-byte echo at one datagram per
- * wake-up, measured against the mmsg loop side by side.  After
- * SERVE_IDLE_MS without a datagram, ppoll: it sleeps as long as it takes
- * and lets the signals and the stop eventfd in at once.  A stop therefore
- * takes SERVE_IDLE_MS at most.
+ * wake-up, measured against the mmsg loop side by side.  While every
+ * wake-up brings one datagram (a client with one request in flight), the
+ * wait is a plain recvmsg, as in the textbook loop, and every
+ * SERVE_SINGLE_RUN-th is a batch again.  After SERVE_IDLE_MS without a
+ * datagram, ppoll: it sleeps as long as it takes and lets the signals and
+ * the stop eventfd in at once.  A stop therefore takes SERVE_IDLE_MS at
+ * most.
  */
 static int worker_loop(struct worker *w)
 {
 	int rc = 0, busy = 0;
+	unsigned singles = 0; /* receives in a row that brought one message */
 
 	while (rc == 0 && !stopped(w)) {
-		int n = receive_batch(w, busy ? MSG_WAITFORONE : MSG_DONTWAIT);
+		unsigned vlen = busy && singles % SERVE_SINGLE_RUN != 0 ? 1 : w->batch;
+		int n = receive_batch(w, vlen, busy ? MSG_WAITFORONE : MSG_DONTWAIT);
+
+		singles = n == 1 ? singles + 1 : 0;
 
 		if (n < 0) {
 			rc = n;
@@ -700,7 +727,7 @@ static int worker_loop(struct worker *w)
 		}
 		if (busy) {
 			busy = n > 0; /* 0: the wait timed out, so ppoll from now on */
-		} else if (n < (int)w->batch && !stopped(w)) {
+		} else if (n < (int)vlen && !stopped(w)) {
 			/*
 			 * A short batch drained the socket: sleep at once rather
 			 * than ask again and hear EAGAIN (ppoll returns at once if

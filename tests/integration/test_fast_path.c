@@ -4,7 +4,8 @@
  * receives it as one buffer) is echoed datagram by datagram and counted; a
  * run is split where the decisions differ; replies still leave from the
  * address asked on a wildcard bind; plain datagrams queued together from
- * one peer go back as one GSO run; --threads, --rcvbuf and kernel drops.
+ * one peer go back as one GSO run, also right after a client that had one
+ * request in flight at a time; --threads, --rcvbuf and kernel drops.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -345,6 +346,89 @@ static void test_plain_datagrams_of_one_peer_go_back_as_one_run(void **state)
 	free(summary);
 }
 
+/*
+ * A client with one request in flight, then a burst: the server waits with
+ * one recvmsg per datagram while every wake-up brings one, and must still
+ * echo every datagram of the burst whole and in order, and go back to
+ * batched receives (replies joined into runs) within the burst.
+ */
+static void test_burst_after_one_at_a_time_is_batched_again(void **state)
+{
+	static const size_t one[] = {100};
+	enum { PINGS = 20, BURST = 48, SIZE = 200 };
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	struct mmsghdr msgs[BURST];
+	struct iovec iov[BURST];
+	struct server s;
+	char *summary;
+	int a = udp_bound("127.0.0.1", 0), on = 1;
+	size_t got = 0, messages = 0, runs = 0;
+
+	(void)state;
+	assert_int_equal(setsockopt(a, SOL_UDP, UDP_GRO, &on, sizeof(on)), 0);
+	start(&s, "127.0.0.1", NULL);
+	for (size_t i = 0; i < PINGS; i++) {
+		send_one(a, s.port, 0, 100);
+		expect_run(a, 0, one, 1);
+	}
+	tolen = udp_addr("127.0.0.1", s.port, &to);
+	for (size_t i = 0; i < BURST; i++) {
+		memset(request + i * SIZE, (int)(0x40 + i), SIZE);
+		iov[i] = (struct iovec){request + i * SIZE, SIZE};
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &to,
+						       .msg_namelen = tolen,
+						       .msg_iov = &iov[i],
+						       .msg_iovlen = 1}};
+	}
+	assert_int_equal(sendmmsg(a, msgs, BURST, 0), BURST);
+	while (got < BURST) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} control;
+		struct iovec riov = {reply, sizeof(reply)};
+		struct msghdr msg = {.msg_iov = &riov,
+				     .msg_iovlen = 1,
+				     .msg_control = control.buf,
+				     .msg_controllen = sizeof(control.buf)};
+		struct pollfd pfd = {.fd = a, .events = POLLIN};
+		size_t seg = 0;
+		ssize_t n;
+
+		if (poll(&pfd, 1, REPLY_WAIT_MS) != 1)
+			fail_msg("%zu of %d echoes came back", got, BURST);
+		n = recvmsg(a, &msg, MSG_DONTWAIT);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+				int v;
+
+				memcpy(&v, CMSG_DATA(c), sizeof(v));
+				seg = (size_t)v;
+			}
+		}
+		if (n <= 0 || n % SIZE != 0 || (seg != 0 && seg != SIZE) ||
+		    got + (size_t)n / SIZE > BURST)
+			fail_msg("after %zu echoes: a message of %zd bytes in %zu-byte segments",
+				 got, n, seg);
+		for (size_t k = 0; k < (size_t)n; k++)
+			if (reply[k] != (uint8_t)(0x40 + got + k / SIZE))
+				fail_msg("echo %zu: byte %zu is 0x%02x", got + k / SIZE, k % SIZE,
+					 reply[k]);
+		got += (size_t)n / SIZE;
+		messages++;
+		runs += n > SIZE;
+	}
+	print_message("%d echoes in %zu messages, %zu of them runs\n", BURST, messages, runs);
+	assert_true(runs > 0);
+	expect_silence(a);
+	close(a);
+	summary = stop_for_summary(&s);
+	assert_int_equal(summary_counter(summary, "received"), PINGS + BURST);
+	assert_int_equal(summary_counter(summary, "echoed"), PINGS + BURST);
+	free(summary);
+}
+
 /* The workers of a process: /proc/PID/task has one entry per thread. */
 static int thread_count(pid_t pid)
 {
@@ -668,6 +752,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_run_split_where_size_verdicts_differ),
 		cmocka_unit_test(test_run_split_by_rate_limit),
 		cmocka_unit_test(test_plain_datagrams_of_one_peer_go_back_as_one_run),
+		cmocka_unit_test(test_burst_after_one_at_a_time_is_batched_again),
 		cmocka_unit_test(test_threads_serve_every_client_and_sum_counters),
 		cmocka_unit_test(test_threads_stop_when_idle),
 		cmocka_unit_test(test_stops_under_a_flood),
