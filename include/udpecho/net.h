@@ -50,7 +50,7 @@ size_t net_format(char *out, size_t cap, const struct net_addr *addr);
 /*
  * A UDP socket bound to addr, ready to serve: dual-stack when addr is the
  * IPv6 wildcard, with the request's destination address delivered (PKTINFO)
- * so replies can leave from it, and the kernel's drop count (SO_RXQ_OVFL).
+ * so replies can leave from it.
  * Returns the fd or -errno.
  */
 int net_bind_server(const struct net_addr *addr);
@@ -63,6 +63,16 @@ int net_bind_server_shared(const struct net_addr *addr);
 
 /* UDP_GRO on or off: runs of same-size datagrams from one sender arrive as one buffer. */
 int net_set_gro(int fd, int on);
+
+/*
+ * The datagrams the kernel dropped on fd's receive queue so far (SO_MEMINFO,
+ * Linux 4.6): read once, when a worker stops, instead of a control message
+ * with every datagram.  Returns 0 or -errno.
+ */
+int net_socket_drops(int fd, uint64_t *drops);
+
+/* The drop count with every datagram (SO_RXQ_OVFL): for kernels without SO_MEMINFO. */
+int net_set_rxq_ovfl(int fd);
 
 /* SO_RCVTIMEO: a blocking receive on fd gives up (EAGAIN) after ms milliseconds. */
 int net_set_rcvtimeo(int fd, unsigned ms);
@@ -92,7 +102,7 @@ int net_client_socket(const struct net_addr *addr);
  * Socket activation the systemd way, without libsystemd: when LISTEN_PID is
  * this process and LISTEN_FDS is n >= 1, fds 3 .. 3 + n - 1 are sockets bound
  * for us.  Checks that each is a bound IPv4 or IPv6 datagram socket, marks it
- * close-on-exec and enables PKTINFO and SO_RXQ_OVFL on it as net_bind_server
+ * close-on-exec and enables PKTINFO on it as net_bind_server
  * does.  Returns NET_LISTEN_FDS_START (*count = n), 0 when not activated
  * (*count = 0), or -errno on a bad handoff with *bad_fd the descriptor at
  * fault.  Unsets LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES.  count and bad_fd

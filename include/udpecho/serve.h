@@ -34,8 +34,8 @@ struct serve_counters {
 	uint64_t truncated;                   /* larger than the receive buffer: never echoed */
 	uint64_t send_errors;                 /* replies decided but refused by the kernel */
 	uint64_t recv_errors;  /* receive calls that failed (ICMP reports among them) */
-	uint64_t kernel_drops; /* SO_RXQ_OVFL: datagrams the kernel dropped before we read
-				  them (full receive buffer), as last reported; not in received */
+	uint64_t kernel_drops; /* datagrams the kernel dropped before we read them (full
+				  receive buffer) while we served; not in received */
 };
 
 struct ratelimit;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <linux/sock_diag.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -147,10 +148,7 @@ static int set_int(int fd, int level, int name, int value)
 	return setsockopt(fd, level, name, &value, sizeof(value)) == 0 ? 0 : -errno;
 }
 
-/*
- * Ask for each request's destination address, to reply from it (wildcard
- * binds), and for the socket's drop count with each datagram.
- */
+/* Ask for each request's destination address, to reply from it (wildcard binds). */
 static int enable_recv_pktinfo(int fd, int family)
 {
 	int rc = 0;
@@ -160,8 +158,6 @@ static int enable_recv_pktinfo(int fd, int family)
 	/* On an IPv6 socket this covers the IPv4 clients of a dual-stack bind. */
 	if (rc == 0)
 		rc = set_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
-	if (rc == 0)
-		rc = set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
 	return rc;
 }
 
@@ -217,6 +213,24 @@ int net_set_rcvtimeo(int fd, unsigned ms)
 int net_set_gro(int fd, int on)
 {
 	return set_int(fd, SOL_UDP, UDP_GRO, on != 0);
+}
+
+int net_socket_drops(int fd, uint64_t *drops)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0)
+		return -errno;
+	if (len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+		return -ENOPROTOOPT;
+	*drops = mem[SK_MEMINFO_DROPS];
+	return 0;
+}
+
+int net_set_rxq_ovfl(int fd)
+{
+	return set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
 }
 
 int net_set_rcvbuf(int fd, size_t bytes, size_t *granted)

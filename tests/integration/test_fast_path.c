@@ -624,8 +624,12 @@ static void test_stops_under_a_flood(void **state)
 	}
 }
 
-/* A stopped server's socket overflows; the next datagram it reads reports the drops. */
-static void test_kernel_drops_are_reported(void **state)
+/*
+ * A stopped server's socket overflows: every datagram is either received or
+ * counted in kernel_drops, the drops after the last datagram it read too
+ * (with follow_up 0 none comes after them), and the server still answers.
+ */
+static void kernel_drops_are_reported(int follow_up)
 {
 	struct sockaddr_storage to;
 	socklen_t tolen;
@@ -633,7 +637,6 @@ static void test_kernel_drops_are_reported(void **state)
 	char *summary;
 	int fd = udp_bound("127.0.0.1", 0);
 
-	(void)state;
 	start(&s, "127.0.0.1", NULL);
 	tolen = udp_addr("127.0.0.1", s.port, &to);
 	kill(s.proc.pid, SIGSTOP);
@@ -644,17 +647,31 @@ static void test_kernel_drops_are_reported(void **state)
 	usleep(200000);
 	while (udp_recv(fd, reply, sizeof(reply), &to, 100) >= 0)
 		;
-	tolen = udp_addr("127.0.0.1", s.port, &to);
-	assert_int_equal(sendto(fd, request, 10, 0, (struct sockaddr *)&to, tolen), 10);
-	assert_int_equal(udp_recv(fd, reply, sizeof(reply), &to, REPLY_WAIT_MS), 10);
+	if (follow_up) {
+		tolen = udp_addr("127.0.0.1", s.port, &to);
+		assert_int_equal(sendto(fd, request, 10, 0, (struct sockaddr *)&to, tolen), 10);
+		assert_int_equal(udp_recv(fd, reply, sizeof(reply), &to, REPLY_WAIT_MS), 10);
+	}
 	close(fd);
 	summary = stop_for_summary(&s);
 	print_message("%s\n", summary);
 	assert_true(summary_counter(summary, "kernel_drops") > 0);
 	assert_int_equal(summary_counter(summary, "received") +
 				 summary_counter(summary, "kernel_drops"),
-			 2001);
+			 2000 + follow_up);
 	free(summary);
+}
+
+static void test_kernel_drops_are_reported(void **state)
+{
+	(void)state;
+	kernel_drops_are_reported(1);
+}
+
+static void test_kernel_drops_after_the_last_datagram_are_reported(void **state)
+{
+	(void)state;
+	kernel_drops_are_reported(0);
 }
 
 static void test_rcvbuf_as_root_is_granted(void **state)
@@ -758,6 +775,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stops_under_a_flood),
 		cmocka_unit_test(test_stops_while_a_client_pings),
 		cmocka_unit_test(test_kernel_drops_are_reported),
+		cmocka_unit_test(test_kernel_drops_after_the_last_datagram_are_reported),
 		cmocka_unit_test(test_rcvbuf_as_root_is_granted),
 		cmocka_unit_test(test_rcvbuf_unprivileged_says_what_was_granted),
 		cmocka_unit_test(test_bad_threads_and_rcvbuf_exit_2),
