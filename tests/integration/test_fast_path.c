@@ -263,36 +263,51 @@ static void send_one(int fd, uint16_t port, size_t i, size_t len)
 }
 
 /*
- * The next message on a UDP_GRO socket is a run of the datagrams first..
- * with these sizes (one size: a single datagram, no UDP_GRO segment size),
- * each whole and in order.
+ * The next message on a UDP_GRO socket, into reply: returns its length (-1
+ * when none comes) and sets *seg to its UDP_GRO segment size (0: one datagram).
  */
-static void expect_run(int fd, size_t first, const size_t *sizes, size_t n)
+static ssize_t recv_run(int fd, size_t *seg)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = {reply, sizeof(reply)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	size_t seg = 0, total = 0, off = 0;
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	ssize_t got;
 
-	for (size_t k = 0; k < n; k++)
-		total += sizes[k];
-	msg.msg_control = control.buf;
-	msg.msg_controllen = sizeof(control.buf);
-	assert_int_equal(poll(&pfd, 1, REPLY_WAIT_MS), 1);
+	*seg = 0;
+	if (poll(&pfd, 1, REPLY_WAIT_MS) != 1)
+		return -1;
 	got = recvmsg(fd, &msg, MSG_DONTWAIT);
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
 			int v;
 
 			memcpy(&v, CMSG_DATA(c), sizeof(v));
-			seg = (size_t)v;
+			*seg = (size_t)v;
 		}
 	}
+	return got;
+}
+
+/*
+ * The next message on a UDP_GRO socket is a run of the datagrams first..
+ * with these sizes (one size: a single datagram, no UDP_GRO segment size),
+ * each whole and in order.
+ */
+static void expect_run(int fd, size_t first, const size_t *sizes, size_t n)
+{
+	size_t seg, total = 0, off = 0;
+	ssize_t got;
+
+	for (size_t k = 0; k < n; k++)
+		total += sizes[k];
+	got = recv_run(fd, &seg);
 	if (got != (ssize_t)total || seg != (n > 1 ? sizes[0] : 0))
 		fail_msg("datagrams %zu-%zu: wanted %zu bytes in %zu-byte segments, got %zd in %zu",
 			 first, first + n - 1, total, n > 1 ? sizes[0] : 0, got, seg);
@@ -383,30 +398,11 @@ static void test_burst_after_one_at_a_time_is_batched_again(void **state)
 	}
 	assert_int_equal(sendmmsg(a, msgs, BURST, 0), BURST);
 	while (got < BURST) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} control;
-		struct iovec riov = {reply, sizeof(reply)};
-		struct msghdr msg = {.msg_iov = &riov,
-				     .msg_iovlen = 1,
-				     .msg_control = control.buf,
-				     .msg_controllen = sizeof(control.buf)};
-		struct pollfd pfd = {.fd = a, .events = POLLIN};
-		size_t seg = 0;
-		ssize_t n;
+		size_t seg;
+		ssize_t n = recv_run(a, &seg);
 
-		if (poll(&pfd, 1, REPLY_WAIT_MS) != 1)
+		if (n < 0)
 			fail_msg("%zu of %d echoes came back", got, BURST);
-		n = recvmsg(a, &msg, MSG_DONTWAIT);
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-			if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-				int v;
-
-				memcpy(&v, CMSG_DATA(c), sizeof(v));
-				seg = (size_t)v;
-			}
-		}
 		if (n <= 0 || n % SIZE != 0 || (seg != 0 && seg != SIZE) ||
 		    got + (size_t)n / SIZE > BURST)
 			fail_msg("after %zu echoes: a message of %zd bytes in %zu-byte segments",
