@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side by side, in one run, on loopback: udpecho-server with 1 and 2
-# threads, the textbook recvfrom/sendto loop (tests/zoo/zoo_server.c
-# "plain"), the plain recvmmsg/sendmmsg loop (tests/baseline/mmsg_server.c,
+# threads, the textbook loop (tests/baseline/textbook_server.c: a blocking
+# recvfrom, a sendto), the plain recvmmsg/sendmmsg loop (tests/baseline/mmsg_server.c,
 # batch 64, no GRO) and the classic Python example server
 # (tests/baseline/classic_server.py, if python3 is installed), under the same
 # `udpecho bench` closed-loop loads: plain and GSO sends at 64, 1400 and
@@ -69,7 +69,7 @@ median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {print t}'; }
 
 # The textbook loop first: the ratio column is to it.
-servers=("textbook loop:$bin/tests/zoo_server --bind 127.0.0.1 plain"
+servers=("textbook loop:$bin/tests/integration/textbook_server --bind 127.0.0.1"
 	"mmsg loop:$bin/tests/integration/mmsg_server --bind 127.0.0.1"
 	"udpecho-server:$bin/udpecho-server --bind 127.0.0.1 --port 0"
 	"udpecho-server x2:$bin/udpecho-server --bind 127.0.0.1 --port 0 --threads 2")
