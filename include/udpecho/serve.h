@@ -35,7 +35,7 @@ struct serve_counters {
 	uint64_t send_errors;                 /* replies decided but refused by the kernel */
 	uint64_t recv_errors;  /* receive calls that failed (ICMP reports among them) */
 	uint64_t kernel_drops; /* datagrams the kernel dropped before we read them (full
-				  receive buffer) while we served; not in received */
+				  receive buffer) for the socket's life; not in received */
 };
 
 struct ratelimit;

@@ -84,11 +84,10 @@ struct worker {
 	struct serve_counters counters;
 	unsigned batch; /* slots used per recvmmsg: 1 with a transcript */
 	int gso;        /* UDP_SEGMENT replies in use: the kernel has UDP_GRO, so it has those */
-	size_t gso_max_seg;  /* larger segments go plainly: a path refused them (its MTU) */
-	int wildcard;        /* bound to 0.0.0.0 or ::: replies need the request's PKTINFO */
-	int drops_at_end;    /* kernel drops read with SO_MEMINFO when the worker stops */
-	uint64_t drops_base; /* the socket's drops before this worker (an inherited socket) */
-	uint8_t *bufs;       /* batch x SERVE_BUF_SIZE */
+	size_t gso_max_seg; /* larger segments go plainly: a path refused them (its MTU) */
+	int wildcard;       /* bound to 0.0.0.0 or ::: replies need the request's PKTINFO */
+	int drops_at_end;   /* kernel drops read with SO_MEMINFO when the worker stops */
+	uint8_t *bufs;      /* batch x SERVE_BUF_SIZE */
 	struct slot *slots;
 	struct mmsghdr *rx;
 	struct iovec *rxiov;
@@ -742,13 +741,15 @@ static int worker_loop(struct worker *w)
 	return rc;
 }
 
-/* The kernel's drops on the worker's socket while it served. */
+/*
+ * The kernel's drops on the worker's socket, cumulative for the socket as
+ * SO_RXQ_OVFL reports them: a flood that overflows it before the worker
+ * starts counts too.
+ */
 static void read_drops(struct worker *w)
 {
-	uint64_t drops;
-
-	if (w->drops_at_end && net_socket_drops(w->fd, &drops) == 0)
-		w->counters.kernel_drops = drops - w->drops_base;
+	if (w->drops_at_end)
+		(void)net_socket_drops(w->fd, &w->counters.kernel_drops);
 }
 
 static void worker_free(struct worker *w)
@@ -763,6 +764,8 @@ static void worker_free(struct worker *w)
 /* Everything the worker will ever use, allocated and touched now (RSS does not grow later). */
 static int worker_init(struct worker *w, int fd, const struct serve_config *config)
 {
+	uint64_t drops;
+
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
 	w->wake_fd = -1;
@@ -808,7 +811,7 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	 * (1-2% of the server's CPU at 64 bytes) and missed the drops after
 	 * the last datagram; it stays only for kernels without SO_MEMINFO.
 	 */
-	w->drops_at_end = net_socket_drops(fd, &w->drops_base) == 0;
+	w->drops_at_end = net_socket_drops(fd, &drops) == 0;
 	if (!w->drops_at_end)
 		(void)net_set_rxq_ovfl(fd);
 	/*
