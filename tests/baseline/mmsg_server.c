@@ -8,33 +8,20 @@
  * Prints "mmsg: starting up on ADDR port N" once bound; SIGINT or SIGTERM
  * stops it with exit status 0.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "udp_bind.h"
+#include "baseline.h"
 
 #define BATCH 64
 #define BUF 65536
 
-static volatile sig_atomic_t stop;
 static unsigned char bufs[BATCH][BUF];
 static struct mmsghdr msgs[BATCH];
 static struct iovec iovs[BATCH];
 static struct sockaddr_storage peers[BATCH];
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 /* One batch in, the same batch out; a datagram the kernel refuses is skipped. */
 static void echo_batch(int fd, int n)
@@ -54,25 +41,8 @@ static void echo_batch(int fd, int n)
 
 int main(int argc, char **argv)
 {
-	const char *host = "127.0.0.1";
-	int port = 0, fd;
-	struct sigaction sa;
+	int fd = baseline_start(argc, argv, "mmsg");
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--bind") == 0)
-			host = argv[i + 1];
-		else if (strcmp(argv[i], "--port") == 0)
-			port = (int)strtol(argv[i + 1], NULL, 10);
-	}
-	fd = udp_bind(host, port);
-	if (fd < 0) {
-		fprintf(stderr, "mmsg_server: bind %s port %d: %s\n", host, port, strerror(errno));
-		return 2;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	for (int i = 0; i < BATCH; i++) {
 		iovs[i] = (struct iovec){bufs[i], BUF};
 		msgs[i].msg_hdr = (struct msghdr){.msg_name = &peers[i],
@@ -80,9 +50,7 @@ int main(int argc, char **argv)
 						  .msg_iov = &iovs[i],
 						  .msg_iovlen = 1};
 	}
-	printf("mmsg: starting up on %s port %d\n", host, udp_bound_port(fd));
-	fflush(stdout);
-	while (!stop) {
+	while (!baseline_stop) {
 		int n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
 
 		if (n > 0)

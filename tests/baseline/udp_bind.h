@@ -1,9 +1,9 @@
 /*
  * udp_bind.h: a bound UDP socket from a literal address and a port, and the
  * port it got, for the test servers that stand apart from the project's
- * own socket layer (tests/zoo/zoo_server.c and the servers in tests/baseline/):
- * they are written the way other people's servers are.  An IPv6 bind is
- * dual-stack.
+ * own socket layer (tests/zoo/zoo_server.c and, through baseline.h, the
+ * servers in tests/baseline/): they are written the way other people's
+ * servers are.  An IPv6 bind is dual-stack.
  */
 #ifndef UDPECHO_TESTS_UDP_BIND_H
 #define UDPECHO_TESTS_UDP_BIND_H
