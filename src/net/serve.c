@@ -688,6 +688,17 @@ static void let_signals_in(struct worker *w)
 }
 
 /*
+ * The kernel's drops on the worker's socket, cumulative for the socket as
+ * SO_RXQ_OVFL reports them: a flood that overflows it before the worker
+ * starts counts too.
+ */
+static void read_drops(struct worker *w)
+{
+	if (w->drops_at_end)
+		(void)net_socket_drops(w->fd, &w->counters.kernel_drops);
+}
+
+/*
  * How many receives in a row may take one datagram each before a batch
  * receive looks for a queue: datagrams that pile up meanwhile wait for at
  * most this many system calls of one datagram each.
@@ -738,18 +749,8 @@ static int worker_loop(struct worker *w)
 			busy = w->can_block;
 		}
 	}
+	read_drops(w);
 	return rc;
-}
-
-/*
- * The kernel's drops on the worker's socket, cumulative for the socket as
- * SO_RXQ_OVFL reports them: a flood that overflows it before the worker
- * starts counts too.
- */
-static void read_drops(struct worker *w)
-{
-	if (w->drops_at_end)
-		(void)net_socket_drops(w->fd, &w->counters.kernel_drops);
 }
 
 static void worker_free(struct worker *w)
@@ -844,7 +845,6 @@ int serve_run(int fd, const struct serve_config *config, struct serve_counters *
 		w->waitmask = waitmask;
 		waiting(config);
 		rc = worker_loop(w);
-		read_drops(w);
 		*counters = w->counters;
 		worker_free(w);
 	}
@@ -875,7 +875,6 @@ static void *worker_main(void *arg)
 	uint64_t one = 1;
 
 	w->rc = worker_loop(w);
-	read_drops(w);
 	/* A failed worker wakes the supervisor, which stops the others. */
 	if (w->rc != 0 && write(w->wake_fd, &one, sizeof(one)) < 0) {
 		/* The counter is already non-zero: the supervisor is awake anyway. */
