@@ -30,6 +30,8 @@
 
 /* Larger than any UDP payload (65,527) and any GRO run (64 KiB), so MSG_TRUNC means a surprise. */
 #define SERVE_BUF_SIZE 65536u
+/* The slots' alignment: a page (SERVE_BUF_SIZE is a multiple of it, as aligned_alloc wants). */
+#define SERVE_BUF_ALIGN 4096u
 /*
  * Receive slots per recvmmsg.  32 x 64 KiB = 2 MiB per worker.  Measured on
  * loopback (2 cores): 8 slots already take every GRO run the kernel queues
@@ -772,7 +774,13 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	w->wake_fd = -1;
 	w->config = config;
 	w->batch = config->transcript != NULL ? 1 : SERVE_BATCH;
-	w->bufs = malloc((size_t)w->batch * SERVE_BUF_SIZE);
+	/*
+	 * Page-aligned, so every slot starts on a cache line: malloc's 16-byte
+	 * offset made each 64 KiB copy in and out of a slot straddle lines,
+	 * 2.5% more CPU per 65,507-byte echo (measured against the textbook
+	 * loop on one CPU).
+	 */
+	w->bufs = aligned_alloc(SERVE_BUF_ALIGN, (size_t)w->batch * SERVE_BUF_SIZE);
 	w->slots = calloc(w->batch, sizeof(*w->slots));
 	w->rx = calloc(w->batch, sizeof(*w->rx));
 	w->rxiov = calloc(w->batch, sizeof(*w->rxiov));
