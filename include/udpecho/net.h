@@ -74,8 +74,12 @@ int net_socket_drops(int fd, uint64_t *drops);
 /* The drop count with every datagram (SO_RXQ_OVFL): for kernels without SO_MEMINFO. */
 int net_set_rxq_ovfl(int fd);
 
-/* SO_RCVTIMEO: a blocking receive on fd gives up (EAGAIN) after ms milliseconds. */
-int net_set_rcvtimeo(int fd, unsigned ms);
+/*
+ * Receives on fd wait for a datagram as long as it takes: O_NONBLOCK off
+ * (an inherited socket may have it on) and no SO_RCVTIMEO.  Returns 0 or
+ * -errno.
+ */
+int net_set_blocking(int fd);
 
 /*
  * SO_RCVBUF of bytes: SO_RCVBUFFORCE first (root, CAP_NET_ADMIN: past

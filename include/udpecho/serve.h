@@ -51,18 +51,20 @@ struct serve_config {
 };
 
 /*
- * Serve fd until *stop becomes non-zero.  Signals in waitmask's complement
- * are expected to be blocked by the caller; they are let through only while
- * the loop sleeps, so a stop request is never lost between a check and a
- * sleep.  Returns 0 on a requested stop, -errno on a fatal error.
+ * Serve fd until *stop becomes non-zero: serve_run_workers with one worker.
+ * Returns 0 on a requested stop, -errno on a fatal error.
  */
 int serve_run(int fd, const struct serve_config *config, struct serve_counters *counters,
 	      const volatile sig_atomic_t *stop, const sigset_t *waitmask);
 
 /*
  * Serve n sockets (1..SERVE_MAX_WORKERS) with one thread each until *stop
- * becomes non-zero or a worker fails; the calling thread waits with
- * waitmask as serve_run does, then stops and joins every worker.  The
+ * becomes non-zero or a worker fails.  The calling thread sleeps in ppoll
+ * with waitmask: the signals that set *stop are expected to be blocked by
+ * the caller and let through only there, so a stop request is never lost
+ * between a check and a sleep.  Then it stops every worker, interrupting
+ * its receive with SIGRTMIN (a do-nothing handler is installed for the
+ * call's duration), and joins it.  The sockets are made blocking.  The
  * workers' counters are summed into *counters.  Returns 0 or the first
  * worker's -errno.
  */

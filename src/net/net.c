@@ -203,11 +203,14 @@ int net_bind_server_shared(const struct net_addr *addr)
 	return bind_server(addr, 1);
 }
 
-int net_set_rcvtimeo(int fd, unsigned ms)
+int net_set_blocking(int fd)
 {
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval forever = {0, 0};
+	int flags = fcntl(fd, F_GETFL);
 
-	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 ? 0 : -errno;
+	if (flags < 0 || ((flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0))
+		return -errno;
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &forever, sizeof(forever)) == 0 ? 0 : -errno;
 }
 
 int net_set_gro(int fd, int on)

@@ -49,8 +49,15 @@
  * itself (IPsec): every IPv4 path carries 576-byte packets.
  */
 #define SERVE_GSO_MIN_SEG 548u
-/* A worker blocked in recvmmsg falls back to ppoll after this long without a datagram. */
-#define SERVE_IDLE_MS 50
+/*
+ * Workers sleep in the receive call itself, with no timeout.  To stop one,
+ * the supervisor sets the halt flag and interrupts its receive with this
+ * signal (a handler that does nothing, without SA_RESTART), every
+ * SERVE_REKICK_MS until the worker has ended: a signal that lands just
+ * before the worker enters recvmsg is followed by another.
+ */
+#define SERVE_WAKE_SIGNAL SIGRTMIN
+#define SERVE_REKICK_MS 10
 /* How long one reply may wait for room in a full socket buffer before it counts as lost. */
 #define SERVE_SEND_WAIT_MS 50
 
@@ -78,10 +85,8 @@ struct slot {
 
 struct worker {
 	int fd;
-	int wake_fd;                       /* readable when the workers must stop; -1: none */
-	const atomic_int *halt;            /* set before wake_fd is written; NULL: none */
-	const volatile sig_atomic_t *stop; /* serve_run's flag; NULL for threads */
-	const sigset_t *waitmask;          /* NULL: keep the thread's mask while sleeping */
+	int wake_fd;            /* written when this worker fails: it wakes the supervisor */
+	const atomic_int *halt; /* set when the workers must stop */
 	const struct serve_config *config;
 	struct serve_counters counters;
 	unsigned batch; /* slots used per recvmmsg: 1 with a transcript */
@@ -99,12 +104,10 @@ struct worker {
 	struct iovec txiov[SERVE_TX_MAX];        /* one per queued datagram, in order */
 	uint8_t txstamped[SERVE_TX_MAX]; /* already stamped (a GSO run sent again plainly) */
 	unsigned ntx, niov;
-	uint32_t recv_ts;  /* --echo-plus: the batch's receive time */
-	uint64_t now_us;   /* the rate limiter's clock for the batch */
-	char *repr;        /* transcript buffer, only with a transcript */
-	unsigned receives; /* receives that brought datagrams, for let_signals_in */
-	int can_block;     /* SO_RCVTIMEO is set: recvmmsg may block, SERVE_IDLE_MS at most */
-	int rc;            /* a worker thread's result */
+	uint32_t recv_ts; /* --echo-plus: the batch's receive time */
+	uint64_t now_us;  /* the rate limiter's clock for the batch */
+	char *repr;       /* transcript buffer, only with a transcript */
+	int rc;           /* a worker thread's result */
 	pthread_t thread;
 };
 
@@ -118,9 +121,7 @@ static uint64_t monotonic_us(void)
 
 static int stopped(const struct worker *w)
 {
-	if (w->stop != NULL && *w->stop)
-		return 1;
-	return w->halt != NULL && atomic_load_explicit(w->halt, memory_order_relaxed);
+	return atomic_load_explicit(w->halt, memory_order_relaxed);
 }
 
 /*
@@ -212,12 +213,16 @@ static void read_slot(struct worker *w, struct slot *s, const struct msghdr *msg
 	}
 }
 
+/* Room in the socket buffer within SERVE_SEND_WAIT_MS?  Not once the workers must stop. */
 static int wait_writable(const struct worker *w)
 {
 	struct pollfd pfd = {.fd = w->fd, .events = POLLOUT};
-	struct timespec ts = {0, SERVE_SEND_WAIT_MS * 1000000L};
+	int rc;
 
-	return ppoll(&pfd, 1, &ts, w->waitmask) > 0;
+	while ((rc = poll(&pfd, 1, SERVE_SEND_WAIT_MS)) < 0 && errno == EINTR && !stopped(w)) {
+		/* Another process's signal: wait again. */
+	}
+	return rc > 0;
 }
 
 static void count_sent(struct worker *w, size_t len)
@@ -331,8 +336,9 @@ static int flush(struct worker *w)
 
 	stamp_queued(w);
 	while (done < w->ntx) {
-		int n = w->ntx - done == 1 ? send_one(w, &w->tx[done].msg_hdr)
-					   : sendmmsg(w->fd, w->tx + done, w->ntx - done, MSG_DONTWAIT);
+		int n = w->ntx - done == 1
+				? send_one(w, &w->tx[done].msg_hdr)
+				: sendmmsg(w->fd, w->tx + done, w->ntx - done, MSG_DONTWAIT);
 		const struct msghdr *m;
 
 		for (int i = 0; i < n; i++, done++) {
@@ -553,7 +559,24 @@ static enum echo_verdict decide(struct worker *w, const struct echo_peer *peer, 
 	return verdict;
 }
 
-/* The transcript: one datagram, its lines, its reply sent before the outcome is printed. */
+/*
+ * Hold the wake signal off (hold 1) or let it in again (0).  A write to a
+ * full pipe is interrupted by a signal too, and stdio would lose the line.
+ */
+static void hold_wake(int hold)
+{
+	sigset_t wake;
+
+	sigemptyset(&wake);
+	sigaddset(&wake, SERVE_WAKE_SIGNAL);
+	pthread_sigmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &wake, NULL);
+}
+
+/*
+ * The transcript: one datagram, its lines, its reply sent before the
+ * outcome is printed, all of it without the wake signal (a stop waits for
+ * the lines).
+ */
 static void serve_logged(struct worker *w, struct slot *s, uint8_t *data, size_t len,
 			 size_t captured)
 {
@@ -561,6 +584,7 @@ static void serve_logged(struct worker *w, struct slot *s, uint8_t *data, size_t
 	const char *dropped = NULL;
 	int rc = 0;
 
+	hold_wake(1);
 	flockfile(w->config->transcript);
 	log_received(w, &s->peer, data, len, len < captured ? len : captured);
 	verdict = decide(w, &s->peer, data, len, len > captured);
@@ -574,6 +598,7 @@ static void serve_logged(struct worker *w, struct slot *s, uint8_t *data, size_t
 	}
 	log_outcome(w, &s->peer, dropped, len, rc);
 	funlockfile(w->config->transcript);
+	hold_wake(0);
 }
 
 /*
@@ -674,35 +699,6 @@ static void serve_batch(struct worker *w, unsigned n)
 		(void)flush(w);
 }
 
-static int wait_readable(const struct worker *w)
-{
-	struct pollfd pfd[2] = {{.fd = w->fd, .events = POLLIN},
-				{.fd = w->wake_fd, .events = POLLIN}};
-
-	if (ppoll(pfd, w->wake_fd >= 0 ? 2 : 1, NULL, w->waitmask) < 0 && errno != EINTR)
-		return -errno;
-	if (pfd[0].revents & POLLNVAL)
-		return -EBADF;
-	return 0;
-}
-
-/*
- * serve_run's signals are let in only while it sleeps in ppoll.  While
- * traffic flows it sleeps in recvmmsg instead, or not at all under a
- * flood: every SERVE_SIGNAL_CHECK receives a zero-timeout ppoll lets a
- * pending SIGINT/SIGTERM in (one system call per thousand datagrams under
- * a flood, per 32 at one datagram per wake-up).
- */
-#define SERVE_SIGNAL_CHECK 32u
-
-static void let_signals_in(struct worker *w)
-{
-	struct timespec zero = {0, 0};
-
-	if (w->waitmask != NULL && ++w->receives % SERVE_SIGNAL_CHECK == 0)
-		(void)ppoll(NULL, 0, &zero, w->waitmask);
-}
-
 /*
  * The kernel's drops on the worker's socket, cumulative for the socket as
  * SO_RXQ_OVFL reports them: a flood that overflows it before the worker
@@ -722,48 +718,29 @@ static void read_drops(struct worker *w)
 #define SERVE_SINGLE_RUN 8u
 
 /*
- * Two ways to wait.  While traffic flows, recvmmsg itself blocks for the
- * next datagram (MSG_WAITFORONE), SERVE_IDLE_MS at most: one system call
- * per wake-up, as lean as a bare recvmmsg loop.  A ppoll before every
- * receive cost 15% more CPU per 65,507-byte echo at one datagram per
- * wake-up, measured against the mmsg loop side by side.  While every
- * wake-up brings one datagram (a client with one request in flight), the
- * wait is a plain recvmsg, as in the textbook loop, and every
- * SERVE_SINGLE_RUN-th is a batch again.  After SERVE_IDLE_MS without a
- * datagram, ppoll: it sleeps as long as it takes and lets the signals and
- * the stop eventfd in at once.  A stop therefore takes SERVE_IDLE_MS at
- * most.
+ * Receive, decide, reply until the halt flag is set.  The worker sleeps in
+ * the receive call itself, one system call per wake-up: a ppoll before
+ * every receive cost 15% more CPU per 65,507-byte echo at one datagram per
+ * wake-up, and a receive timeout (to look at the flag now and then) 0.7%
+ * more, both measured against the textbook loop.  While every wake-up
+ * brings one datagram (a client with one request in flight), the receive
+ * is a plain recvmsg, as in the textbook loop, and every
+ * SERVE_SINGLE_RUN-th is a batch again.
  */
 static int worker_loop(struct worker *w)
 {
-	int rc = 0, busy = 0;
+	int rc = 0;
 	unsigned singles = 0; /* receives in a row that brought one message */
 
 	while (rc == 0 && !stopped(w)) {
-		unsigned vlen = busy && singles % SERVE_SINGLE_RUN != 0 ? 1 : w->batch;
-		int n = receive_batch(w, vlen, busy ? MSG_WAITFORONE : MSG_DONTWAIT);
+		unsigned vlen = singles % SERVE_SINGLE_RUN != 0 ? 1 : w->batch;
+		int n = receive_batch(w, vlen, MSG_WAITFORONE);
 
 		singles = n == 1 ? singles + 1 : 0;
-
-		if (n < 0) {
+		if (n < 0)
 			rc = n;
-			break;
-		}
-		if (n > 0) {
+		else if (n > 0)
 			serve_batch(w, (unsigned)n);
-			let_signals_in(w);
-		}
-		if (busy) {
-			busy = n > 0; /* 0: the wait timed out, so ppoll from now on */
-		} else if (n < (int)vlen && !stopped(w)) {
-			/*
-			 * A short batch drained the socket: sleep at once rather
-			 * than ask again and hear EAGAIN (ppoll returns at once if
-			 * more arrived meanwhile).
-			 */
-			rc = wait_readable(w);
-			busy = w->can_block;
-		}
 	}
 	read_drops(w);
 	return rc;
@@ -782,8 +759,13 @@ static void worker_free(struct worker *w)
 static int worker_init(struct worker *w, int fd, const struct serve_config *config)
 {
 	uint64_t drops;
+	int rc;
 
 	memset(w, 0, sizeof(*w));
+	/* The worker sleeps in its receive calls: they must block. */
+	rc = net_set_blocking(fd);
+	if (rc != 0)
+		return rc;
 	w->fd = fd;
 	w->wake_fd = -1;
 	w->config = config;
@@ -827,7 +809,6 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	 */
 	if (net_set_gro(fd, w->gso) != 0)
 		w->gso = 0;
-	w->can_block = net_set_rcvtimeo(fd, SERVE_IDLE_MS) == 0;
 	/*
 	 * The kernel's drop count is read once at the end.  SO_RXQ_OVFL, the
 	 * count with every datagram, cost a call per receive in the kernel
@@ -853,42 +834,16 @@ static void waiting(const struct serve_config *config)
 	}
 }
 
-int serve_run(int fd, const struct serve_config *config, struct serve_counters *counters,
-	      const volatile sig_atomic_t *stop, const sigset_t *waitmask)
-{
-	struct worker *w = malloc(sizeof(*w));
-	int rc;
-
-	if (w == NULL)
-		return -ENOMEM;
-	rc = worker_init(w, fd, config);
-	if (rc == 0) {
-		w->stop = stop;
-		w->waitmask = waitmask;
-		waiting(config);
-		rc = worker_loop(w);
-		*counters = w->counters;
-		worker_free(w);
-	}
-	free(w);
-	return rc;
-}
-
 struct group {
 	struct worker *workers;
 	size_t n;
-	int wake_fd;
+	int wake_fd; /* a failed worker writes it */
 	atomic_int halt;
 };
 
-static void halt_all(struct group *g)
+static void ignore_signal(int sig)
 {
-	uint64_t one = 1;
-
-	atomic_store(&g->halt, 1);
-	if (write(g->wake_fd, &one, sizeof(one)) < 0) {
-		/* The counter is already non-zero: every worker is awake anyway. */
-	}
+	(void)sig; /* Its work is done: the receive it interrupted returns EINTR. */
 }
 
 static void *worker_main(void *arg)
@@ -896,12 +851,48 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	uint64_t one = 1;
 
+	hold_wake(0); /* started with every signal blocked */
 	w->rc = worker_loop(w);
 	/* A failed worker wakes the supervisor, which stops the others. */
 	if (w->rc != 0 && write(w->wake_fd, &one, sizeof(one)) < 0) {
 		/* The counter is already non-zero: the supervisor is awake anyway. */
 	}
 	return NULL;
+}
+
+/*
+ * Stop a worker and wait for it to end: interrupt its receive every
+ * SERVE_REKICK_MS, as one signal may land between its look at the halt
+ * flag and its receive call.
+ */
+static void stop_worker(const struct worker *w)
+{
+	struct timespec until;
+
+	for (;;) {
+		(void)pthread_kill(w->thread, SERVE_WAKE_SIGNAL);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += SERVE_REKICK_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		if (pthread_clockjoin_np(w->thread, NULL, CLOCK_MONOTONIC, &until) == 0)
+			return;
+	}
+}
+
+/* Start worker w with every signal blocked but the wake signal, whatever the caller blocks. */
+static int start_worker(struct worker *w)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -rc;
 }
 
 static void sum_counters(struct serve_counters *total, const struct serve_counters *c)
@@ -935,6 +926,7 @@ int serve_run_workers(const int *fds, size_t n, const struct serve_config *confi
 		      const sigset_t *waitmask)
 {
 	struct group g = {NULL, 0, -1, 0};
+	struct sigaction wake, saved;
 	size_t started = 0;
 	int rc = 0;
 
@@ -948,6 +940,13 @@ int serve_run_workers(const int *fds, size_t n, const struct serve_config *confi
 		goto out;
 	}
 	atomic_init(&g.halt, 0);
+	sigemptyset(&wake.sa_mask);
+	wake.sa_handler = ignore_signal;
+	wake.sa_flags = 0; /* no SA_RESTART: the receive must return */
+	if (sigaction(SERVE_WAKE_SIGNAL, &wake, &saved) != 0) {
+		rc = -errno;
+		goto out;
+	}
 	waiting(config);
 	for (; started < n && rc == 0; started++) {
 		struct worker *w = &g.workers[started];
@@ -957,7 +956,7 @@ int serve_run_workers(const int *fds, size_t n, const struct serve_config *confi
 			break;
 		w->wake_fd = g.wake_fd;
 		w->halt = &g.halt;
-		rc = -pthread_create(&w->thread, NULL, worker_main, w);
+		rc = start_worker(w);
 		if (rc != 0) {
 			worker_free(w);
 			break;
@@ -966,19 +965,26 @@ int serve_run_workers(const int *fds, size_t n, const struct serve_config *confi
 	g.n = started;
 	if (rc == 0)
 		supervise(&g, stop, waitmask);
-	halt_all(&g);
+	atomic_store(&g.halt, 1);
 	for (size_t i = 0; i < g.n; i++) {
-		pthread_join(g.workers[i].thread, NULL);
+		stop_worker(&g.workers[i]);
 		if (rc == 0)
 			rc = g.workers[i].rc;
 		sum_counters(counters, &g.workers[i].counters);
 		worker_free(&g.workers[i]);
 	}
+	sigaction(SERVE_WAKE_SIGNAL, &saved, NULL);
 out:
 	if (g.wake_fd >= 0)
 		close(g.wake_fd);
 	free(g.workers);
 	return rc;
+}
+
+int serve_run(int fd, const struct serve_config *config, struct serve_counters *counters,
+	      const volatile sig_atomic_t *stop, const sigset_t *waitmask)
+{
+	return serve_run_workers(&fd, 1, config, counters, stop, waitmask);
 }
 
 uint64_t serve_dropped_total(const struct serve_counters *counters)
