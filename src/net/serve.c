@@ -714,9 +714,11 @@ static void read_drops(struct worker *w)
 /*
  * How many receives in a row may take one datagram each before a batch
  * receive looks for a queue: datagrams that pile up meanwhile wait for at
- * most this many system calls of one datagram each.
+ * most this many system calls of one datagram each.  Each look that finds
+ * no queue costs a dequeue attempt; one in 8 cost 0.5% of the CPU per
+ * 65,507-byte echo at one datagram per wake-up, one in 16 half that.
  */
-#define SERVE_SINGLE_RUN 8u
+#define SERVE_SINGLE_RUN 16u
 
 /*
  * Receive, decide, reply until the halt flag is set.  The worker sleeps in
