@@ -4,6 +4,7 @@
  * LISTEN_PID set to the server's own pid (sd_listen_fds(3)).
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -288,6 +290,73 @@ static void expect_bad_handoff(int sock, const char *cause)
 	proc_cleanup(&p);
 }
 
+/* CPU time of every thread of pid so far, in ns, from the scheduler's own clock. */
+static unsigned long long cpu_ns(pid_t pid)
+{
+	char path[320]; /* room for a d_name of NAME_MAX */
+	unsigned long long sum = 0;
+	DIR *tasks;
+	struct dirent *t;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	tasks = opendir(path);
+	assert_non_null(tasks);
+	while ((t = readdir(tasks)) != NULL) {
+		unsigned long long ns = 0;
+		FILE *f;
+
+		if (t->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%s/schedstat", (long)pid, t->d_name);
+		f = fopen(path, "r");
+		if (f != NULL && fscanf(f, "%llu", &ns) == 1)
+			sum += ns;
+		if (f != NULL)
+			fclose(f);
+	}
+	closedir(tasks);
+	return sum;
+}
+
+/*
+ * systemd hands a socket over as it was given, perhaps non-blocking or
+ * with a receive timeout.  The workers sleep in their receive calls, so
+ * the server must make it blocking; otherwise it would spin on EAGAIN.
+ * The test shares the open file, so it sees the flag and the timeout go,
+ * and the idle server's CPU time shows that nothing spins.
+ */
+static void test_inherited_nonblocking_socket_is_made_blocking(void **state)
+{
+	struct timeval tick = {0, 1000}, timeo = {1, 1};
+	socklen_t len = sizeof(timeo);
+	int sock = udp_bound("127.0.0.1", 0);
+	uint16_t port = udp_local_port(sock);
+	unsigned long long before, idle;
+	char want[64];
+	struct server s;
+
+	(void)state;
+	assert_true(sock >= 0 && port != 0);
+	assert_int_equal(fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK), 0);
+	assert_int_equal(setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof(tick)), 0);
+	snprintf(want, sizeof(want), "starting up on 127.0.0.1 port %u", port);
+	start_activated(&s, sock, want);
+	/* An echo: the worker has set its socket up by now. */
+	expect_exact_echo("127.0.0.1", "127.0.0.1", port, 42);
+	assert_int_equal(fcntl(sock, F_GETFL) & O_NONBLOCK, 0);
+	assert_int_equal(getsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeo, &len), 0);
+	assert_true(timeo.tv_sec == 0 && timeo.tv_usec == 0);
+	before = cpu_ns(s.proc.pid);
+	usleep(300000);
+	idle = cpu_ns(s.proc.pid) - before;
+	print_message("idle 300 ms: %llu us of CPU\n", idle / 1000);
+	/* Spinning would take the whole 300 ms; sleeping takes nothing measurable. */
+	assert_true(idle < 30000000ull);
+	expect_exact_echo("127.0.0.1", "127.0.0.1", port, MAX_V4);
+	close(sock);
+	stop_cleanly(&s);
+}
+
 static void test_bad_handoff_exits_2(void **state)
 {
 	int tcp = socket(AF_INET, SOCK_STREAM, 0);
@@ -309,6 +378,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_inherited_dual_stack_wildcard_replies_from_request_address),
 		cmocka_unit_test(test_serves_every_inherited_socket),
 		cmocka_unit_test(test_listen_pid_of_another_process_is_ignored),
+		cmocka_unit_test(test_inherited_nonblocking_socket_is_made_blocking),
 		cmocka_unit_test(test_bad_handoff_exits_2),
 	};
 

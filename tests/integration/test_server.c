@@ -191,7 +191,10 @@ static void test_summary_counts_on_sigterm(void **state)
 	proc_cleanup(&s.proc);
 }
 
-/* The loop sleeps in ppoll with the signals unblocked: a stop is immediate, even when idle. */
+/*
+ * The main thread sleeps in ppoll with the signals unblocked and interrupts
+ * the worker's receive at once: a stop is immediate, even when idle.
+ */
 static void test_idle_server_stops_on_sigint(void **state)
 {
 	const char *args[] = {"--port", "0", NULL};
@@ -211,6 +214,41 @@ static void test_idle_server_stops_on_sigint(void **state)
 		/* A bound, not a benchmark: the design target is 100 ms, the harness polls every 5.
 		 */
 		assert_true(ms < 500);
+		proc_cleanup(&s.proc);
+	}
+}
+
+/*
+ * The server stops its workers with SIGRTMIN.  The same signal from
+ * outside (its default action is to terminate) must neither kill the
+ * server nor lose or double a datagram: the receive it interrupts is
+ * simply made again.
+ */
+static void test_foreign_wake_signal_is_harmless(void **state)
+{
+	(void)state;
+	for (int threads = 1; threads <= 2; threads++) {
+		const char *args[] = {"--bind", "127.0.0.1", "--port",
+				      "0",      "--threads", threads == 1 ? "1" : "2",
+				      NULL};
+		struct server s;
+		char *out;
+		int fd;
+
+		assert_int_equal(server_start(&s, args), 0);
+		fd = udp_bound("127.0.0.1", 0);
+		for (int i = 0; i < 20; i++) {
+			assert_int_equal(kill(s.proc.pid, SIGRTMIN), 0);
+			expect_exact_echo(fd, "127.0.0.1", s.port, (size_t)i * 100);
+			usleep(2000); /* asleep in its receive again */
+		}
+		close(fd);
+		assert_int_equal(server_stop(&s, SIGTERM), 0);
+		out = proc_stdout(&s.proc);
+		assert_non_null(out);
+		assert_non_null(strstr(out, "\nsummary: received=20 bytes_in=19000 echoed=20 "
+					    "bytes_out=19000 dropped=0 "));
+		free(out);
 		proc_cleanup(&s.proc);
 	}
 }
@@ -475,6 +513,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_max_size_drops_and_counts),
 		cmocka_unit_test(test_summary_counts_on_sigterm),
 		cmocka_unit_test(test_idle_server_stops_on_sigint),
+		cmocka_unit_test(test_foreign_wake_signal_is_harmless),
 		cmocka_unit_test(test_vanished_clients_do_not_stop_the_server),
 		cmocka_unit_test(test_loop_source_ports_are_dropped),
 		cmocka_unit_test(test_user_drops_root_after_binding),
