@@ -21,6 +21,8 @@
 # UDPECHO_BUILD=build/dir uses that build as it is (no configure, no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=../tests/lib/startup.sh
+source tests/lib/startup.sh
 secs=${1:-3}
 rounds=${2:-1}
 
@@ -47,12 +49,7 @@ start() { # NAME CMD...: sets port and pid
 	: >"$tmp/$1.out" # before the background job opens it: sed must find it at once
 	"${@:2}" >"$tmp/$1.out" 2>&1 &
 	pid=$!
-	port=
-	for _ in $(seq 200); do
-		port=$(sed -n '1s/.* port \([0-9]*\)$/\1/p' "$tmp/$1.out")
-		[ -n "$port" ] && return
-		sleep 0.05
-	done
+	port=$(startup_port "$tmp/$1.out") && return
 	echo "bench: $1 did not start" >&2
 	exit 1
 }
@@ -138,13 +135,7 @@ pair_once() {
 		pair_pids+=($!)
 	done
 	for k in 0 1; do
-		ports[k]=
-		for _ in $(seq 200); do
-			ports[k]=$(sed -n '1s/.* port \([0-9]*\)$/\1/p' "$tmp/pair$k.out")
-			[ -n "${ports[k]}" ] && break
-			sleep 0.05
-		done
-		if [ -z "${ports[k]}" ]; then
+		if ! ports[k]=$(startup_port "$tmp/pair$k.out"); then
 			echo "bench: ${cmds[k]} did not start" >&2
 			exit 1
 		fi

@@ -8,6 +8,8 @@
 # printed with its stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=../tests/lib/startup.sh
+source tests/lib/startup.sh
 
 bash ci/deps.sh >/dev/null
 cmake --preset default >/dev/null
@@ -59,12 +61,7 @@ live() {
 	"${vg[@]}" --log-file="$logs/server-$family.log" "$bin/udpecho-server" --bind "$bind" \
 		--port 0 -v >"$out" 2>&1 &
 	pid=$!
-	for _ in $(seq 400); do
-		port=$(sed -n 's/^starting up on .* port \([0-9]*\)$/\1/p' "$out")
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
-	if [ -z "$port" ]; then
+	if ! port=$(startup_port "$out" 400); then
 		echo "FAIL live $family: the server did not start"
 		cat "$out" "$logs/server-$family.log"
 		failures=$((failures + 1))

@@ -3,6 +3,8 @@
 # measured against a baseline that drops, alters or hangs would mean nothing.
 # Bounded: about 3 s in all.
 set -euo pipefail
+# shellcheck source=../lib/startup.sh
+source "$(dirname "$0")/../lib/startup.sh"
 client_bin=$1
 shift
 tmp=$(mktemp -d)
@@ -15,13 +17,7 @@ for server_bin in "$@"; do
 	name=$(basename "$server_bin")
 	"$server_bin" --bind 127.0.0.1 >"$tmp/out" 2>&1 &
 	pid=$!
-	port=
-	for _ in $(seq 100); do
-		port=$(sed -n '1s/.* port \([0-9]*\)$/\1/p' "$tmp/out")
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
-	if [ -z "$port" ]; then
+	if ! port=$(startup_port "$tmp/out" 100); then
 		fail "$name did not start"
 		continue
 	fi

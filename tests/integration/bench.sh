@@ -3,6 +3,8 @@
 # own counters, its latency is right against a server that delays every
 # datagram by a known time, and loss is loss.  Bounded: about 6 s in all.
 set -euo pipefail
+# shellcheck source=../lib/startup.sh
+source "$(dirname "$0")/../lib/startup.sh"
 server_bin=$1 client_bin=$2 zoo_bin=$3
 tmp=$(mktemp -d)
 pids=()
@@ -16,12 +18,7 @@ start() { # NAME CMD...: sets port (from the startup line) and pid
 	"$@" >"$tmp/$name.out" 2>&1 &
 	pid=$!
 	pids+=("$pid")
-	port=
-	for _ in $(seq 200); do
-		port=$(sed -n '1s/.* port \([0-9]*\)$/\1/p' "$tmp/$name.out")
-		[ -n "$port" ] && return
-		sleep 0.05
-	done
+	port=$(startup_port "$tmp/$name.out") && return
 	fail "$name did not start"
 	exit 1
 }
