@@ -365,7 +365,10 @@ static void test_plain_datagrams_of_one_peer_go_back_as_one_run(void **state)
  * A client with one request in flight, then a burst: the server waits with
  * one recvmsg per datagram while every wake-up brings one, and must still
  * echo every datagram of the burst whole and in order, and go back to
- * batched receives (replies joined into runs) within the burst.
+ * batched receives (replies joined into runs) within the burst.  The burst
+ * is sent while the server is stopped (SIGSTOP), so that it finds a queue
+ * of 48: sent to a running server, the datagrams may arrive no faster than
+ * it answers them, and no receive would find a second one.
  */
 static void test_burst_after_one_at_a_time_is_batched_again(void **state)
 {
@@ -377,7 +380,7 @@ static void test_burst_after_one_at_a_time_is_batched_again(void **state)
 	struct iovec iov[BURST];
 	struct server s;
 	char *summary;
-	int a = udp_bound("127.0.0.1", 0), on = 1;
+	int a = udp_bound("127.0.0.1", 0), on = 1, status;
 	size_t got = 0, messages = 0, runs = 0;
 
 	(void)state;
@@ -396,7 +399,11 @@ static void test_burst_after_one_at_a_time_is_batched_again(void **state)
 						       .msg_iov = &iov[i],
 						       .msg_iovlen = 1}};
 	}
+	assert_int_equal(kill(s.proc.pid, SIGSTOP), 0);
+	assert_int_equal(waitpid(s.proc.pid, &status, WUNTRACED), s.proc.pid);
+	assert_true(WIFSTOPPED(status));
 	assert_int_equal(sendmmsg(a, msgs, BURST, 0), BURST);
+	assert_int_equal(kill(s.proc.pid, SIGCONT), 0);
 	while (got < BURST) {
 		size_t seg;
 		ssize_t n = recv_run(a, &seg);
