@@ -302,17 +302,18 @@ static unsigned long long cpu_ns(pid_t pid)
 	tasks = opendir(path);
 	assert_non_null(tasks);
 	while ((t = readdir(tasks)) != NULL) {
-		unsigned long long ns = 0;
+		char line[128];
 		FILE *f;
 
 		if (t->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/task/%s/schedstat", (long)pid, t->d_name);
 		f = fopen(path, "r");
-		if (f != NULL && fscanf(f, "%llu", &ns) == 1)
-			sum += ns;
-		if (f != NULL)
-			fclose(f);
+		if (f == NULL)
+			continue; /* the thread has gone meanwhile */
+		if (fgets(line, sizeof(line), f) != NULL)
+			sum += strtoull(line, NULL, 10);
+		fclose(f);
 	}
 	closedir(tasks);
 	return sum;
