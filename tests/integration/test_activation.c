@@ -302,18 +302,16 @@ static unsigned long long cpu_ns(pid_t pid)
 	tasks = opendir(path);
 	assert_non_null(tasks);
 	while ((t = readdir(tasks)) != NULL) {
-		char line[128];
-		FILE *f;
+		char *stat;
 
 		if (t->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/task/%s/schedstat", (long)pid, t->d_name);
-		f = fopen(path, "r");
-		if (f == NULL)
+		stat = read_file(path, NULL);
+		if (stat == NULL)
 			continue; /* the thread has gone meanwhile */
-		if (fgets(line, sizeof(line), f) != NULL)
-			sum += strtoull(line, NULL, 10);
-		fclose(f);
+		sum += strtoull(stat, NULL, 10);
+		free(stat);
 	}
 	closedir(tasks);
 	return sum;

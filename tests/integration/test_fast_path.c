@@ -380,7 +380,7 @@ static void test_burst_after_one_at_a_time_is_batched_again(void **state)
 	struct iovec iov[BURST];
 	struct server s;
 	char *summary;
-	int a = udp_bound("127.0.0.1", 0), on = 1, status;
+	int a = udp_bound("127.0.0.1", 0), on = 1;
 	size_t got = 0, messages = 0, runs = 0;
 
 	(void)state;
@@ -400,8 +400,7 @@ static void test_burst_after_one_at_a_time_is_batched_again(void **state)
 						       .msg_iovlen = 1}};
 	}
 	assert_int_equal(kill(s.proc.pid, SIGSTOP), 0);
-	assert_int_equal(waitpid(s.proc.pid, &status, WUNTRACED), s.proc.pid);
-	assert_true(WIFSTOPPED(status));
+	wait_stopped(s.proc.pid);
 	assert_int_equal(sendmmsg(a, msgs, BURST, 0), BURST);
 	assert_int_equal(kill(s.proc.pid, SIGCONT), 0);
 	while (got < BURST) {
