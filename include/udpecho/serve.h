@@ -51,6 +51,14 @@ struct serve_config {
 };
 
 /*
+ * The signal that interrupts a worker's receive to stop it.  Its default
+ * action ends the process: a program that runs the workers ignores it from
+ * its start (before it announces itself), so that one sent while no worker
+ * runs does no harm; serve_run_workers puts back what it found.
+ */
+#define SERVE_WAKE_SIGNAL SIGRTMIN
+
+/*
  * Serve fd until *stop becomes non-zero: serve_run_workers with one worker.
  * Returns 0 on a requested stop, -errno on a fatal error.
  */
@@ -63,8 +71,8 @@ int serve_run(int fd, const struct serve_config *config, struct serve_counters *
  * with waitmask: the signals that set *stop are expected to be blocked by
  * the caller and let through only there, so a stop request is never lost
  * between a check and a sleep.  Then it stops every worker, interrupting
- * its receive with SIGRTMIN (a do-nothing handler is installed for the
- * call's duration), and joins it.  The sockets are made blocking.  The
+ * its receive with SERVE_WAKE_SIGNAL (a do-nothing handler is installed
+ * for the call's duration), and joins it.  The sockets are made blocking.  The
  * workers' counters are summed into *counters.  Returns 0 or the first
  * worker's -errno.
  */

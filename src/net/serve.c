@@ -52,12 +52,11 @@
 #define SERVE_GSO_MIN_SEG 548u
 /*
  * Workers sleep in the receive call itself, with no timeout.  To stop one,
- * the supervisor sets the halt flag and interrupts its receive with this
- * signal (a handler that does nothing, without SA_RESTART), every
- * SERVE_REKICK_MS until the worker has ended: a signal that lands just
- * before the worker enters recvmsg is followed by another.
+ * the supervisor sets the halt flag and interrupts its receive with
+ * SERVE_WAKE_SIGNAL (a handler that does nothing, without SA_RESTART),
+ * every SERVE_REKICK_MS until the worker has ended: a signal that lands
+ * just before the worker enters recvmsg is followed by another.
  */
-#define SERVE_WAKE_SIGNAL SIGRTMIN
 #define SERVE_REKICK_MS 10
 /* How long one reply may wait for room in a full socket buffer before it counts as lost. */
 #define SERVE_SEND_WAIT_MS 50

@@ -58,6 +58,9 @@ static int install_signals(sigset_t *waitmask)
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) != 0)
 		return -errno;
+	/* Nor a wake signal while no worker runs (before the first starts, after the last ends). */
+	if (sigaction(SERVE_WAKE_SIGNAL, &sa, NULL) != 0)
+		return -errno;
 	return 0;
 }
 

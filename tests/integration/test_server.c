@@ -2,6 +2,7 @@
  * test_server.c: udpecho-server over real loopback sockets, IPv4 and IPv6.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -251,6 +253,106 @@ static void test_foreign_wake_signal_is_harmless(void **state)
 		free(out);
 		proc_cleanup(&s.proc);
 	}
+}
+
+/* Fills the pipe that wr writes to: a blocking write to it then waits for a reader. */
+static void fill_pipe(int wr)
+{
+	static const char filler[4096];
+
+	assert_int_equal(fcntl(wr, F_SETFL, O_NONBLOCK), 0);
+	while (write(wr, filler, sizeof(filler)) > 0) {
+	}
+	assert_int_equal(fcntl(wr, F_SETFL, 0), 0);
+}
+
+static void stdout_to(void *ctx)
+{
+	dup2(*(const int *)ctx, 1);
+}
+
+/* Waits until pid's main thread sleeps in write(2): /proc/PID/syscall starts with "1 ". */
+static void wait_in_write(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	for (int waited = 0; waited < HARNESS_WAIT_MS; waited++) {
+		char *text = read_file(path, NULL);
+		int in_write = text != NULL && strncmp(text, "1 ", 2) == 0;
+
+		free(text);
+		if (in_write)
+			return;
+		usleep(1000);
+	}
+	fail_msg("pid %d never blocked in write(2)", (int)pid);
+}
+
+/* Reads rd, with the filler, until want has been seen; returns what came after the filler. */
+static char *read_until(int rd, const char *want)
+{
+	static char text[8192];
+	size_t n = 0;
+	char chunk[4096];
+
+	for (;;) {
+		ssize_t got = read(rd, chunk, sizeof(chunk));
+
+		assert_true(got > 0);
+		for (ssize_t i = 0; i < got; i++) {
+			if (chunk[i] != '\0' && n + 1 < sizeof(text))
+				text[n++] = chunk[i];
+		}
+		text[n] = '\0';
+		if (strstr(text, want) != NULL)
+			return text;
+	}
+}
+
+/*
+ * The wake signal (SIGRTMIN, whose default action is to end the process)
+ * at the two moments it is no worker's: after the startup line but before
+ * the workers start, and after they end but before the exit summary.  The
+ * server's stdout is a full pipe, so it sits in write(2) at each of those
+ * moments while the signal arrives.
+ */
+static void test_wake_signal_outside_the_workers_is_harmless(void **state)
+{
+	const char *argv[] = {harness_server_bin, "--bind", "127.0.0.1", "--port", "0", NULL};
+	struct proc p;
+	int out[2], status, fd;
+	long port;
+	const char *line;
+
+	(void)state;
+	assert_int_equal(pipe(out), 0);
+	fill_pipe(out[1]);
+	assert_int_equal(proc_spawn_with(&p, argv, stdout_to, &out[1]), 0);
+	wait_in_write(p.pid); /* the startup line */
+	assert_int_equal(kill(p.pid, SIGRTMIN), 0);
+	usleep(100000);
+	assert_int_equal(waitpid(p.pid, &status, WNOHANG), 0);
+	line = strstr(read_until(out[0], "\n"), "starting up on 127.0.0.1 port ");
+	assert_non_null(line);
+	port = strtol(line + strlen("starting up on 127.0.0.1 port "), NULL, 10);
+	assert_true(port > 0 && port <= 65535);
+	fd = udp_bound("127.0.0.1", 0);
+	expect_exact_echo(fd, "127.0.0.1", (uint16_t)port, 100);
+	close(fd);
+
+	fill_pipe(out[1]); /* the summary's write blocks after the workers end */
+	assert_int_equal(kill(p.pid, SIGTERM), 0);
+	wait_in_write(p.pid);
+	assert_int_equal(kill(p.pid, SIGRTMIN), 0);
+	usleep(100000);
+	assert_int_equal(waitpid(p.pid, &status, WNOHANG), 0);
+	assert_non_null(strstr(read_until(out[0], "kernel_drops="),
+			       "summary: received=1 bytes_in=100 echoed=1 "));
+	close(out[0]);
+	close(out[1]);
+	assert_int_equal(proc_wait(&p, HARNESS_WAIT_MS), 0);
+	proc_cleanup(&p);
 }
 
 /* Replies to a client that has gone (ICMP port unreachable) must not hurt the server. */
@@ -514,6 +616,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_summary_counts_on_sigterm),
 		cmocka_unit_test(test_idle_server_stops_on_sigint),
 		cmocka_unit_test(test_foreign_wake_signal_is_harmless),
+		cmocka_unit_test(test_wake_signal_outside_the_workers_is_harmless),
 		cmocka_unit_test(test_vanished_clients_do_not_stop_the_server),
 		cmocka_unit_test(test_loop_source_ports_are_dropped),
 		cmocka_unit_test(test_user_drops_root_after_binding),
