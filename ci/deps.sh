@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	cmake make gcc libc6-dev # the build
 	libcmocka-dev            # unit and integration tests
-	clang-format clang-tidy cppcheck # static analysis (ci/lint.sh)
+	clang-format clang-tidy cppcheck shellcheck # static analysis (ci/lint.sh)
 	valgrind                 # ci/valgrind.sh
 	jq libxml2-utils perl    # check report formats: JSON schema, JUnit XSD, TAP::Parser
 	clang libclang-rt-14-dev # fuzzing: libFuzzer and sanitizer runtimes (ci/fuzz.sh)

@@ -125,9 +125,10 @@ add_summary() { summary+=("$(printf '%-9s %-16s %10s %9s  %-30s %5s' "$@")"); }
 
 # ---- libFuzzer -----------------------------------------------------------------
 run_libfuzzer() {
-	local h=$1 run=$2 bin=$build/fuzz/fuzz_$h rc=0 f name last execs rate cov ft new
+	local h=$1 run=$2
+	local bin=$build/fuzz/fuzz_$h rc=0 f name last execs rate cov ft new
 	# -keep_seed=1: the size ladder stays in the corpus though it adds no coverage.
-	local flags=(-max_len=$max_len -keep_seed=1 -timeout=10 -rss_limit_mb=2048
+	local flags=(-max_len="$max_len" -keep_seed=1 -timeout=10 -rss_limit_mb=2048
 		-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$run/artifacts/")
 	[ -f "fuzz/$h.dict" ] && flags+=(-dict="fuzz/$h.dict")
 	[ "$jobs" -gt 1 ] && flags+=(-fork="$jobs")
@@ -161,7 +162,8 @@ run_libfuzzer() {
 }
 
 update_libfuzzer() {
-	local h=$1 run=$2 bin=$build/fuzz/fuzz_$h f
+	local h=$1 run=$2
+	local bin=$build/fuzz/fuzz_$h f
 	mkdir -p "$run/merged"
 	for f in corpus/"$h"/*; do
 		is_found_entry "$f" || [[ " ${known_inputs[$h]:-} " == *" ${f##*/} "* ]] || cp "$f" "$run/merged/"
@@ -177,7 +179,8 @@ update_libfuzzer() {
 stat_of() { sed -n "s/^$1 *: *//p" "$2"; }
 
 run_afl() {
-	local h=$1 run=$2 bin=$build/fuzz/fuzz_$h i pids=() rc=0 st name
+	local h=$1 run=$2
+	local bin=$build/fuzz/fuzz_$h i pids=() rc=0 st name
 	local execs=0 rate=0 edges=0 total=0 cvg='?' new=0 f
 	local flags=(-i "$run/seeds" -o "$run/out" -V "$seconds" -t 1000 -m none)
 	[ -f "fuzz/$h.dict" ] && flags+=(-x "fuzz/$h.dict")
@@ -220,7 +223,8 @@ run_afl() {
 }
 
 update_afl() {
-	local h=$1 run=$2 bin=$build/fuzz/fuzz_$h f sum
+	local h=$1 run=$2
+	local bin=$build/fuzz/fuzz_$h f sum
 	declare -A named=()
 	mkdir -p "$run/union" "$run/merged"
 	for f in "$run"/seeds/* "$run"/out/*/queue/id:*; do
@@ -255,7 +259,7 @@ for h in "${harnesses[@]}"; do
 	run=$build/run/$h
 	rm -rf "$run"
 	seed_dir "$h" "$run/seeds"
-	echo "== fuzz: $engine $h, ${seconds}s, $jobs job(s), $(ls "$run/seeds" | wc -l) seeds"
+	echo "== fuzz: $engine $h, ${seconds}s, $jobs job(s), $(find "$run/seeds" -type f | wc -l) seeds"
 	"run_$engine" "$h" "$run"
 	if [ "$update" -eq 1 ]; then
 		"update_$engine" "$h" "$run"

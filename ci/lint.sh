@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static analysis gates, zero findings allowed: clang-format (style),
-# cppcheck, and clang-tidy with the checked-in .clang-tidy.  Needs the
+# cppcheck, clang-tidy with the checked-in .clang-tidy, and shellcheck
+# (warnings and errors, not its style notes) over the shell scripts.  Needs the
 # default build's compile_commands.json (configured here if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,10 @@ cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portabili
 	--std=c11 --inline-suppr -D_GNU_SOURCE -I include -I build/default/generated \
 	-I src/server -I src/client -I tests/integration --suppress=missingIncludeSystem \
 	"${units[@]}"
+
+mapfile -t scripts < <(git ls-files '*.sh' .ci/run)
+echo "== shellcheck (${#scripts[@]} files)"
+shellcheck --external-sources --severity=warning "${scripts[@]}"
 
 [ -f build/default/compile_commands.json ] || cmake --preset default >/dev/null
 # The harnesses' generated headers must exist before clang-tidy reads them.

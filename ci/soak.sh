@@ -35,7 +35,8 @@ while [ "$(date +%s)" -lt "$end" ]; do
 			>"$tmp/r$i.json" &
 		i=$((i + 1))
 	done
-	wait $(jobs -p | grep -v "^$pid$") 2>/dev/null || true
+	mapfile -t clients < <(jobs -p | grep -v "^$pid$")
+	wait "${clients[@]}" 2>/dev/null || true
 	for ((j = 0; j < i; j++)); do
 		sent=$((sent + $(jq .sent "$tmp/r$j.json")))
 		echoed=$((echoed + $(jq .echoed "$tmp/r$j.json")))

@@ -18,6 +18,7 @@ bin=build/default
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
+# shellcheck disable=SC2054 # the commas separate valgrind's own lists
 vg=(valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect
 	--errors-for-leak-kinds=definite,indirect --track-origins=yes --num-callers=30
 	--suppressions=ci/valgrind.supp)
@@ -57,7 +58,7 @@ done
 
 # live FAMILY BIND: udpecho-server under memcheck, the clients under memcheck too.
 live() {
-	local family=$1 bind=$2 out="$logs/server-$1.out" port= pid status=0
+	local family=$1 bind=$2 out="$logs/server-$1.out" port="" pid status=0
 	"${vg[@]}" --log-file="$logs/server-$family.log" "$bin/udpecho-server" --bind "$bind" \
 		--port 0 -v >"$out" 2>&1 &
 	pid=$!

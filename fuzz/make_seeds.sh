@@ -442,6 +442,6 @@ seed pingstat stamps 04 "$(u32 1000)" "$(u32 1020)" "$(u64 999)" "$(u32 42949672
 	"$(u64 4294967300)" "$(u32 50)" "$(u32 10)" "$(u64 0)"
 
 for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat; do
-	printf '%-16s %4d seeds, %s bytes in all\n' "$h" "$(ls "corpus/$h" | grep -c '^seed-')" \
+	printf '%-16s %4d seeds, %s bytes in all\n' "$h" "$(find "corpus/$h" -maxdepth 1 -name 'seed-*' | wc -l)" \
 		"$(cat "corpus/$h"/* | wc -c)"
 done
