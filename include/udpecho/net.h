@@ -120,8 +120,11 @@ int net_local_addr(int fd, struct net_addr *out);
 /* 1 when fd is bound to 0.0.0.0 or :: (or its address cannot be read), 0 otherwise. */
 int net_is_wildcard(int fd);
 
-/* Family maximum payload of a bound address (65,507 / 65,527). */
+/* Family maximum payload of an address (65,507 / 65,527; v4-mapped is IPv4). */
 size_t net_family_max(const struct net_addr *addr);
+
+/* "IPv4" or "IPv6": the family net_family_max went by, for messages. */
+const char *net_family_name(const struct net_addr *addr);
 
 /*
  * The host's interfaces, read once at start-up: the index of the loopback

@@ -62,7 +62,15 @@ struct bench {
 	int gro;     /* --gso also receives runs with UDP_GRO, split here by segment size */
 	size_t rcap; /* room per receive slot */
 	int spin;    /* busy-poll for echoes rather than sleep in poll() */
+	int error;   /* the last errno of a send or receive that was more than a full buffer */
 };
+
+/* Remembers errno when a send or receive failed for more than lack of room or data. */
+static void note_error(struct bench *b)
+{
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR)
+		b->error = errno;
+}
 
 static uint64_t now_ns(void)
 {
@@ -202,6 +210,8 @@ static unsigned send_plain(struct bench *b, struct sock *s, unsigned k)
 	}
 	int n = sendmmsg(s->fd, msgs, k, MSG_DONTWAIT);
 
+	if (n < 0)
+		note_error(b);
 	return n > 0 ? (unsigned)n : 0;
 }
 
@@ -309,6 +319,8 @@ static void receive(struct bench *b, struct sock *s)
 		while (s->oldest < s->next_seq && !s->live[s->oldest % RING])
 			s->oldest++;
 	}
+	if (n < 0)
+		note_error(b);
 }
 
 /* Requests older than the loss timeout are lost; the oldest pointer moves past settled ones. */
@@ -550,6 +562,12 @@ static int run(const struct bench_opts *o)
 		free(b);
 		return 2;
 	}
+	if (o->size > net_family_max(&b->target)) {
+		fprintf(stderr, "%s bench: --size %zu is larger than the %s maximum of %zu bytes\n",
+			PROG, o->size, net_family_name(&b->target), net_family_max(&b->target));
+		free(b);
+		return 2;
+	}
 	b->socks = calloc(o->sockets, sizeof(*b->socks));
 	b->sendbuf = malloc((size_t)BATCH * o->size + 1);
 	b->gro = o->gso;
@@ -563,6 +581,10 @@ static int run(const struct bench_opts *o)
 		if (err == 0) {
 			run_load(b);
 			report(b);
+			/* ICMP port unreachable (ECONNREFUSED), a size the path refuses: say so. */
+			if (b->error != 0)
+				fprintf(stderr, "%s bench: %s during the run\n", PROG,
+					strerror(b->error));
 			rc = b->echoed > 0 ? 0 : 1;
 		} else {
 			fprintf(stderr, "%s bench: socket: %s\n", PROG, strerror(-err));
@@ -682,9 +704,16 @@ static int apply(struct bench_opts *o, int id, const char *value, char *err, siz
 		}
 		break;
 	case OPT_V4:
-	case OPT_V6:
-		o->family = id == OPT_V4 ? NET_ONLY_V4 : NET_ONLY_V6;
+	case OPT_V6: {
+		enum net_family_pref family = id == OPT_V4 ? NET_ONLY_V4 : NET_ONLY_V6;
+
+		if (o->family != NET_PREFER_V4 && o->family != family) {
+			snprintf(err, errlen, "give -4 or -6, not both");
+			rc = -1;
+		}
+		o->family = family;
 		break;
+	}
 	default:
 		o->help = 1;
 		break;

@@ -451,8 +451,7 @@ static int setup(struct ping *p)
 	max = net_family_max(&p->target);
 	if (p->o->size > max) {
 		fprintf(stderr, "%s ping: -s %zu is larger than the %s maximum of %zu bytes\n",
-			PROG, p->o->size, p->target.ss.ss_family == AF_INET6 ? "IPv6" : "IPv4",
-			max);
+			PROG, p->o->size, net_family_name(&p->target), max);
 		return -1;
 	}
 	p->fd = net_client_socket(&p->target);

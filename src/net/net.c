@@ -140,7 +140,17 @@ size_t net_format(char *out, size_t cap, const struct net_addr *addr)
 
 size_t net_family_max(const struct net_addr *addr)
 {
-	return addr->ss.ss_family == AF_INET6 ? ECHO_MAX_PAYLOAD_V6 : ECHO_MAX_PAYLOAD_V4;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&addr->ss;
+
+	/* A v4-mapped address is IPv4 on the wire. */
+	return addr->ss.ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)
+		       ? ECHO_MAX_PAYLOAD_V6
+		       : ECHO_MAX_PAYLOAD_V4;
+}
+
+const char *net_family_name(const struct net_addr *addr)
+{
+	return net_family_max(addr) == ECHO_MAX_PAYLOAD_V6 ? "IPv6" : "IPv4";
 }
 
 static int set_int(int fd, int level, int name, int value)

@@ -67,8 +67,8 @@ static int install_signals(sigset_t *waitmask)
 static int check_max_size(const struct server_opts *opts, const struct net_addr *addr)
 {
 	if (opts->max_size_given && opts->policy.max_size > net_family_max(addr)) {
-		fprintf(stderr, "%s: --max-size %zu is larger than the IPv4 maximum of %zu bytes\n",
-			PROG, opts->policy.max_size, net_family_max(addr));
+		fprintf(stderr, "%s: --max-size %zu is larger than the %s maximum of %zu bytes\n",
+			PROG, opts->policy.max_size, net_family_name(addr), net_family_max(addr));
 		return -1;
 	}
 	return 0;

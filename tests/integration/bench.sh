@@ -32,7 +32,7 @@ start() { # NAME CMD...: sets port (from the startup line) and pid
 #    server counted exactly what bench sent.  The large buffer holds the whole open-loop run
 #    (10,000 datagrams), so a server starved of CPU on a busy host is late, not lossy.
 start server "$server_bin" --bind 127.0.0.1 --port 0 --rcvbuf 8388608
-server_pid=$pid
+server_pid=$pid server_port=$port
 total=0
 for args in "--size 64" "--size 1400 --gso" "--size 8" "--size 65507 --window 2" \
 	"--rate 20000 --sockets 2"; do
@@ -87,10 +87,33 @@ done
 jq -e '.echoed > 0 and .wrong == 0' "$tmp/f.json" >/dev/null ||
 	fail "flip-at 700 altered a 600-byte echo: $(cat "$tmp/f.json")"
 
-# 5. Usage errors exit 2.
+# 5. Usage errors exit 2 with one line, sizes beyond the family's too (v4-mapped is IPv4).
+usage_error() { # WANT ARGS...: bench ARGS exits 2, saying WANT in one line
+	local want=$1 status=0
+	shift
+	"$client_bin" bench "$@" >"$tmp/u.out" 2>"$tmp/u.err" || status=$?
+	if [ "$status" -eq 2 ] && [ ! -s "$tmp/u.out" ] && [ "$(wc -l <"$tmp/u.err")" -eq 1 ] &&
+		grep -qF "$want" "$tmp/u.err"; then
+		echo "ok   bench $*: $(cat "$tmp/u.err")"
+	else
+		fail "bench $* exited $status: $(cat "$tmp/u.out" "$tmp/u.err")"
+	fi
+}
+usage_error "give HOST and PORT" 127.0.0.1
+usage_error "larger than the IPv4 maximum of 65507" 127.0.0.1 9 --size 65508
+usage_error "larger than the IPv4 maximum of 65507" ::ffff:127.0.0.1 9 --size 65508
+usage_error "not a number from 0 to 65527" ::1 9 --size 65528
+usage_error "give -4 or -6, not both" 127.0.0.1 9 -4 -6
+
+# 6. Nothing listening (the port of the server stopped in 1): sends refused, and bench says why.
 status=0
-"$client_bin" bench 127.0.0.1 >/dev/null 2>&1 || status=$?
-[ "$status" -eq 2 ] || fail "bench without PORT exited $status"
+"$client_bin" bench 127.0.0.1 "$server_port" --duration 0.2 >/dev/null 2>"$tmp/r.err" ||
+	status=$?
+if [ "$status" -eq 1 ] && grep -q "Connection refused during the run" "$tmp/r.err"; then
+	echo "ok   nothing listening: exit 1, $(cat "$tmp/r.err")"
+else
+	fail "nothing listening: exit $status: $(cat "$tmp/r.err")"
+fi
 
 [ "$failures" -eq 0 ] || exit 1
 echo "bench: counts, latency and loss as expected"

@@ -231,6 +231,8 @@ static void test_bench_flags(void **state)
 	char *no_port[] = {"u", "bench", "127.0.0.1"};
 	char *big[] = {"u", "bench", "h", "7", "--size", "65528"};
 	char *win[] = {"u", "bench", "h", "7", "--window", "0"};
+	char *both[] = {"u", "bench", "h", "7", "-6", "-4"};
+	char *twice[] = {"u", "bench", "h", "7", "-6", "-6"};
 	struct bench_opts o;
 	char err[256];
 
@@ -256,6 +258,10 @@ static void test_bench_flags(void **state)
 	assert_string_equal(err, "--size: '65528' is not a number from 0 to 65527");
 	assert_int_equal(bench_parse_args(ARGC(win), win, 2, &o, err, sizeof(err)), -1);
 	assert_string_equal(err, "--window: '0' is not a number from 1 to 4096");
+	assert_int_equal(bench_parse_args(ARGC(both), both, 2, &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "give -4 or -6, not both");
+	assert_int_equal(bench_parse_args(ARGC(twice), twice, 2, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.family, NET_ONLY_V6);
 }
 
 int main(void)
