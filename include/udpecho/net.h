@@ -33,6 +33,13 @@ enum net_family_pref {
 };
 
 /*
+ * -4 or -6 on a command line: *pref becomes only, or -1 with err set when
+ * the other one was given before.
+ */
+int net_family_only(enum net_family_pref *pref, enum net_family_pref only, char *err,
+		    size_t errlen);
+
+/*
  * Resolve host (a name or a numeric literal) and port.  Returns 0, or -1
  * with *why set to a static explanation ("not a valid IPv4 address",
  * "Name or service not known").  Literals never reach DNS.

@@ -704,16 +704,10 @@ static int apply(struct bench_opts *o, int id, const char *value, char *err, siz
 		}
 		break;
 	case OPT_V4:
-	case OPT_V6: {
-		enum net_family_pref family = id == OPT_V4 ? NET_ONLY_V4 : NET_ONLY_V6;
-
-		if (o->family != NET_PREFER_V4 && o->family != family) {
-			snprintf(err, errlen, "give -4 or -6, not both");
-			rc = -1;
-		}
-		o->family = family;
+	case OPT_V6:
+		rc = net_family_only(&o->family, id == OPT_V4 ? NET_ONLY_V4 : NET_ONLY_V6, err,
+				     errlen);
 		break;
-	}
 	default:
 		o->help = 1;
 		break;

@@ -87,16 +87,6 @@ static int set_mode(struct ping_opts *o, enum ping_mode mode, char *err, size_t 
 	return 0;
 }
 
-static int set_family(struct ping_opts *o, enum net_family_pref family, char *err, size_t errlen)
-{
-	if (o->family != NET_PREFER_V4 && o->family != family) {
-		snprintf(err, errlen, "give -4 or -6, not both");
-		return -1;
-	}
-	o->family = family;
-	return 0;
-}
-
 static int apply(struct ping_opts *o, int id, const char *value, char *err, size_t errlen)
 {
 	size_t n = 0;
@@ -124,7 +114,8 @@ static int apply(struct ping_opts *o, int id, const char *value, char *err, size
 		return -1;
 	case OPT_V4:
 	case OPT_V6:
-		return set_family(o, id == OPT_V4 ? NET_ONLY_V4 : NET_ONLY_V6, err, errlen);
+		return net_family_only(&o->family, id == OPT_V4 ? NET_ONLY_V4 : NET_ONLY_V6, err,
+				       errlen);
 	case OPT_PLUS:
 	case OPT_RFC:
 		return set_mode(o, id == OPT_PLUS ? PING_PLUS : PING_RFC, err, errlen);

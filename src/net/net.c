@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -136,6 +137,16 @@ size_t net_format(char *out, size_t cap, const struct net_addr *addr)
 
 	net_to_peer((const struct sockaddr *)&addr->ss, &peer);
 	return addr_format_hostport(out, cap, &peer);
+}
+
+int net_family_only(enum net_family_pref *pref, enum net_family_pref only, char *err, size_t errlen)
+{
+	if (*pref != NET_PREFER_V4 && *pref != only) {
+		snprintf(err, errlen, "give -4 or -6, not both");
+		return -1;
+	}
+	*pref = only;
+	return 0;
 }
 
 size_t net_family_max(const struct net_addr *addr)

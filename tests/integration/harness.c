@@ -166,7 +166,7 @@ int proc_run(struct proc *p, const char *const *argv, int timeout_ms)
 	return proc_wait(p, timeout_ms);
 }
 
-static int parse_startup_port(const char *out, uint16_t *port)
+int harness_startup_port(const char *out, uint16_t *port)
 {
 	const char *nl = strchr(out, '\n');
 	const char *at = strstr(out, " port ");
@@ -200,7 +200,7 @@ int server_start_bin(struct server *s, const char *bin, const char *const *args)
 		return -1;
 	for (int waited = 0; waited < HARNESS_WAIT_MS; waited += 5) {
 		char *out = proc_stdout(&s->proc);
-		int found = out != NULL && parse_startup_port(out, &s->port) == 0;
+		int found = out != NULL && harness_startup_port(out, &s->port) == 0;
 
 		free(out);
 		if (found)

@@ -47,6 +47,9 @@ void proc_cleanup(struct proc *p);
 /* Run to completion (bounded); returns the exit status or -1. */
 int proc_run(struct proc *p, const char *const *argv, int timeout_ms);
 
+/* The port a startup line ("... port N\n", the first line of out) names; 0 or -1. */
+int harness_startup_port(const char *out, uint16_t *port);
+
 /* A udpecho-server child and the port its startup line announced. */
 struct server {
 	struct proc proc;

@@ -289,7 +289,7 @@ static void wait_in_write(pid_t pid)
 	fail_msg("pid %d never blocked in write(2)", (int)pid);
 }
 
-/* Reads rd, with the filler, until want has been seen; returns what came after the filler. */
+/* Reads rd until want has been seen; returns what it read, the filler's NULs left out. */
 static char *read_until(int rd, const char *want)
 {
 	static char text[8192];
@@ -322,8 +322,7 @@ static void test_wake_signal_outside_the_workers_is_harmless(void **state)
 	const char *argv[] = {harness_server_bin, "--bind", "127.0.0.1", "--port", "0", NULL};
 	struct proc p;
 	int out[2], status, fd;
-	long port;
-	const char *line;
+	uint16_t port;
 
 	(void)state;
 	assert_int_equal(pipe(out), 0);
@@ -333,12 +332,9 @@ static void test_wake_signal_outside_the_workers_is_harmless(void **state)
 	assert_int_equal(kill(p.pid, SIGRTMIN), 0);
 	usleep(100000);
 	assert_int_equal(waitpid(p.pid, &status, WNOHANG), 0);
-	line = strstr(read_until(out[0], "\n"), "starting up on 127.0.0.1 port ");
-	assert_non_null(line);
-	port = strtol(line + strlen("starting up on 127.0.0.1 port "), NULL, 10);
-	assert_true(port > 0 && port <= 65535);
+	assert_int_equal(harness_startup_port(read_until(out[0], "\n"), &port), 0);
 	fd = udp_bound("127.0.0.1", 0);
-	expect_exact_echo(fd, "127.0.0.1", (uint16_t)port, 100);
+	expect_exact_echo(fd, "127.0.0.1", port, 100);
 	close(fd);
 
 	fill_pipe(out[1]); /* the summary's write blocks after the workers end */
