@@ -30,6 +30,8 @@
 #define ECHOPLUS_HEADER_LEN 24u /* six fields (Amendment 1) */
 #define ECHOPLUS_REWRITE_OFF 4u /* the server writes bytes [4, 20) and nothing else */
 #define ECHOPLUS_REWRITE_END 20u
+#define ECHOPLUS_STAMPS_OFF 8u /* TestRespRecvTimeStamp, TestRespReplyTimeStamp: bytes [8, 16) */
+#define ECHOPLUS_STAMPS_LEN 8u
 
 struct echoplus_header {
 	uint32_t gen_sn;    /* TestGenSN */
@@ -70,8 +72,9 @@ uint32_t echoplus_clock(uint64_t now_us, uint64_t start_us);
 /*
  * Detection, as `ping` auto-detect and `check` use it: the request carried
  * zeros in bytes [4, 20), the reply has the same length and bytes outside
- * [4, 20), and something inside is non-zero.  A plain RFC 862 echo never
- * qualifies.
+ * [4, 20), and a time stamp (bytes [8, 16)) is non-zero.  A plain RFC 862
+ * echo never qualifies, nor does one that alters only the sequence number
+ * or the failure count.
  */
 int echoplus_detect(const uint8_t *req, size_t req_len, const uint8_t *rep, size_t rep_len);
 

@@ -218,6 +218,21 @@ static void stop_builtin(pid_t pid)
 	}
 }
 
+/*
+ * 0.0.0.0, ::, multicast or broadcast: a datagram sent there may reach a
+ * server, but its reply comes from one of the server's own addresses, and
+ * reply.source would blame the server for the address given here.
+ */
+static int unicast_target(const struct net_addr *target)
+{
+	struct echo_policy policy;
+	struct echo_peer peer;
+
+	policy_init(&policy);
+	net_to_peer((const struct sockaddr *)&target->ss, &peer);
+	return !policy_source_bad(&policy, &peer);
+}
+
 static int resolve_target(const struct check_opts *o, struct net_addr *target, pid_t *builtin)
 {
 	const char *why = NULL;
@@ -231,6 +246,14 @@ static int resolve_target(const struct check_opts *o, struct net_addr *target, p
 	}
 	if (net_resolve(o->host, o->port, o->family, target, &why) != 0) {
 		fprintf(stderr, "%s: '%s': %s\n", PROG, o->host, why);
+		return -1;
+	}
+	if (!unicast_target(target)) {
+		fprintf(stderr,
+			"%s: '%s' is not a unicast address: give the server's own (127.0.0.1 or "
+			"::1 "
+			"on this host)\n",
+			PROG, o->host);
 		return -1;
 	}
 	return 0;

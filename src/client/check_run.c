@@ -1318,10 +1318,18 @@ static const size_t plus_sizes[] = {24, 64, 20, 1400, 24, 23, 512, 24, 100, 36, 
 struct plus_probe {
 	struct check_result *res;
 	int detected;
-	unsigned replies, transmissions, missing; /* missing: since the last answered request */
+	unsigned replies, transmissions, judged;
+	unsigned strays; /* replies that matched no transmission of their request */
 	struct echoplus_header prev;
+	uint32_t prev_gen; /* TestGenSN of the last judged reply */
 	uint64_t prev_sent_at, prev_rtt;
 	uint32_t first_sn, max_processing;
+};
+
+/* The transmission a reply answers: its TestGenSN, when it was sent, its round trip. */
+struct plus_answer {
+	uint32_t gen;
+	uint64_t sent_at, rtt;
 };
 
 static void plus_request(struct run *r, size_t len, uint32_t gen)
@@ -1333,41 +1341,87 @@ static void plus_request(struct run *r, size_t len, uint32_t gen)
 	echoplus_encode(r->req, len, &h);
 }
 
-/* Sends one request (retried as new transmissions); returns the reply's length, or -1. */
-static ssize_t plus_exchange(struct run *r, int fd, size_t len, struct plus_probe *p,
-			     uint64_t *sent_at, uint64_t *rtt)
+/* Sends the next transmission, PLUS_SPACING_US after the one before; returns its send time. */
+static uint64_t plus_send(struct run *r, int fd, size_t len, struct plus_probe *p)
 {
 	static uint64_t last_send;
 
-	for (unsigned t = 0; t < r->cfg->tries && r->error == 0; t++) {
-		uint32_t gen = ++p->transmissions;
-		/* Until something answers, no backing off: a silent target costs tries x rto. */
-		uint64_t wait = p->detected ? r->rto_us << t : r->rto_us, deadline;
+	plus_request(r, len, ++p->transmissions);
+	while (now_us() < last_send + PLUS_SPACING_US)
+		usleep(200);
+	last_send = now_us();
+	send_to_target(r, fd, r->req, len);
+	return last_send;
+}
 
-		plus_request(r, len, gen);
-		while (now_us() < last_send + PLUS_SPACING_US)
-			usleep(200);
-		*sent_at = last_send = now_us();
-		if (send_to_target(r, fd, r->req, len) != 0)
-			return -1;
-		deadline = *sent_at + (wait < r->cfg->timeout_us ? wait : r->cfg->timeout_us);
-		while (wait_readable(&fd, 1, deadline) == 0) {
+/*
+ * Which of this request's transmissions, first to first + sent - 1, does the
+ * reply answer?  Its TestGenSN says so; a reply too short to carry one, or
+ * with another, answers the only transmission when there is just one (as
+ * exchange_on's untagged replies do).  Returns the index, -1 for a late
+ * reply to an earlier request, -2 for a reply that matches nothing.
+ */
+static int plus_answered(const struct run *r, size_t n, uint32_t first, unsigned sent)
+{
+	struct echoplus_header h;
+
+	echoplus_decode(r->rep, n, &h);
+	if (n >= ECHOPLUS_MIN_LEN && h.gen_sn - first < sent)
+		return (int)(h.gen_sn - first);
+	if (n >= ECHOPLUS_MIN_LEN && h.gen_sn < first && h.gen_sn > 0)
+		return -1;
+	return sent == 1 ? 0 : -2;
+}
+
+/*
+ * One request, retried as new transmissions (each its own TestGenSN) on the
+ * measured round trip and given up after the full wait, as every check's
+ * requests are; a reply to any of its transmissions answers it.  Returns
+ * the reply's length (r->req rebuilt as the transmission it answers), or -1.
+ */
+static ssize_t plus_exchange(struct run *r, int fd, size_t len, struct plus_probe *p,
+			     struct plus_answer *a)
+{
+	uint64_t sent_at[CHECK_MAX_TRIES];
+	uint32_t first = p->transmissions + 1;
+	uint64_t wait = r->rto_us, next_try = 0, give_up = UINT64_MAX;
+	unsigned sent = 0;
+
+	while (r->error == 0) {
+		uint64_t deadline;
+
+		if (sent < r->cfg->tries && now_us() >= next_try) {
+			sent_at[sent] = plus_send(r, fd, len, p);
+			if (sent++ == 0)
+				give_up = sent_at[0] + full_wait(r);
+			next_try = sent_at[sent - 1] + wait;
+			wait *= 2;
+			continue;
+		}
+		deadline = sent < r->cfg->tries && next_try < give_up ? next_try : give_up;
+		if (wait_readable(&fd, 1, deadline) == 0) {
 			ssize_t n = recv_from_target(r, fd);
-			struct echoplus_header h;
+			int which;
 
 			if (n == -EAGAIN)
 				continue;
 			if (n < 0)
 				return -1;
-			echoplus_decode(r->rep, (size_t)n, &h);
-			/* Not this transmission's: a late reply to an earlier one. */
-			if ((size_t)n < ECHOPLUS_MIN_LEN || h.gen_sn != gen)
+			which = plus_answered(r, (size_t)n, first, sent);
+			if (which == -2)
+				p->strays++;
+			if (which < 0)
 				continue;
-			*rtt = now_us() - *sent_at;
-			add_rtt(r, *rtt);
+			a->gen = first + (uint32_t)which;
+			a->sent_at = sent_at[which];
+			a->rtt = now_us() - a->sent_at;
+			add_rtt(r, a->rtt);
+			if (sent > 1)
+				plus_request(r, len, a->gen);
 			return n;
 		}
-		p->missing++;
+		if (now_us() >= give_up)
+			break;
 	}
 	return -1;
 }
@@ -1413,10 +1467,12 @@ static void plus_fail(struct run *r, struct plus_probe *p, enum echoplus_fault f
 
 /* One reply against its request and against the reply before it.  Returns -1 on a fault. */
 static int plus_judge(struct run *r, struct plus_probe *p, size_t len, size_t rep_len,
-		      uint64_t sent_at, uint64_t rtt)
+		      const struct plus_answer *a)
 {
 	struct echoplus_header q, h;
 	enum echoplus_fault f;
+	/* Every transmission between the last judged one and this, answered or not. */
+	uint32_t missing = a->gen - p->prev_gen - 1;
 	size_t at;
 
 	echoplus_decode(r->req, len, &q);
@@ -1449,50 +1505,49 @@ static int plus_judge(struct run *r, struct plus_probe *p, size_t len, size_t re
 	}
 	if (h.reply_ts - h.recv_ts > p->max_processing)
 		p->max_processing = h.reply_ts - h.recv_ts;
-	if (p->replies > 0) {
-		f = echoplus_check_next(&p->prev, &h, p->missing);
+	if (p->judged > 0) {
+		f = echoplus_check_next(&p->prev, &h, missing);
 		if (f == ECHOPLUS_FAULT_RESP_SN) {
 			plus_fail(r, p, f,
 				  "TestRespSN went from %u to %u with %u request%s unanswered and "
 				  "TestRespReplyFailureCount up by %u: it does not count answered "
 				  "requests",
-				  p->prev.resp_sn, h.resp_sn, p->missing,
-				  p->missing == 1 ? "" : "s", h.failures - p->prev.failures);
+				  p->prev.resp_sn, h.resp_sn, missing, missing == 1 ? "" : "s",
+				  h.failures - p->prev.failures);
 			return -1;
 		}
 		if (f == ECHOPLUS_FAULT_FAILURES) {
 			plus_fail(r, p, f,
 				  "TestRespReplyFailureCount went from %u to %u with %u request%s "
 				  "unanswered",
-				  p->prev.failures, h.failures, p->missing,
-				  p->missing == 1 ? "" : "s");
+				  p->prev.failures, h.failures, missing, missing == 1 ? "" : "s");
 			return -1;
 		}
-		f = echoplus_check_timing(&p->prev, &h, sent_at - p->prev_sent_at, p->prev_rtt,
-					  rtt);
+		f = echoplus_check_timing(&p->prev, &h, a->sent_at - p->prev_sent_at, p->prev_rtt,
+					  a->rtt);
 		if (f == ECHOPLUS_FAULT_CLOCK) {
 			plus_fail(r, p, f,
 				  "TestRespRecvTimeStamp moved %u us between requests sent %llu us "
 				  "apart: not big-endian microseconds",
 				  h.recv_ts - p->prev.recv_ts,
-				  (unsigned long long)(sent_at - p->prev_sent_at));
+				  (unsigned long long)(a->sent_at - p->prev_sent_at));
 			return -1;
 		}
 		if (f == ECHOPLUS_FAULT_STAMPS) {
 			plus_fail(r, p, f,
 				  "the stamps say the server held a request %u us, longer than its "
 				  "%llu us round trip",
-				  h.reply_ts - h.recv_ts, (unsigned long long)rtt);
+				  h.reply_ts - h.recv_ts, (unsigned long long)a->rtt);
 			return -1;
 		}
 	} else {
 		p->first_sn = h.resp_sn;
 	}
-	p->replies++;
-	p->missing = 0;
+	p->judged++;
 	p->prev = h;
-	p->prev_sent_at = sent_at;
-	p->prev_rtt = rtt;
+	p->prev_gen = a->gen;
+	p->prev_sent_at = a->sent_at;
+	p->prev_rtt = a->rtt;
 	return 0;
 }
 
@@ -1510,19 +1565,18 @@ static void probe_echoplus(struct run *r)
 		return;
 	for (size_t k = 0; k < PLUS_REQUESTS && r->error == 0; k++) {
 		size_t len = plus_sizes[k];
-		uint64_t sent_at = 0, rtt = 0;
-		ssize_t n = plus_exchange(r, r->socks[i].fd, len, &p, &sent_at, &rtt);
+		struct plus_answer a;
+		ssize_t n = plus_exchange(r, r->socks[i].fd, len, &p, &a);
 
 		if (n < 0 && !p.detected)
 			break; /* silence says nothing about UDPEchoPlus; the other checks name it
 				*/
 		if (n < 0)
 			continue;
-		if (!p.detected && plus_detect(r, &p, len, (size_t)n) != 0) {
-			p.replies++;
+		p.replies++;
+		if (!p.detected && plus_detect(r, &p, len, (size_t)n) != 0)
 			break;
-		}
-		if (plus_judge(r, &p, len, (size_t)n, sent_at, rtt) != 0)
+		if (plus_judge(r, &p, len, (size_t)n, &a) != 0)
 			break;
 	}
 	r->socks[i].answered = p.replies > 0;
@@ -1537,6 +1591,11 @@ static void probe_echoplus(struct run *r)
 				"a TR-143 UDPEchoPlus responder: %u replies with every field right "
 				"(TestRespSN %u to %u, server time up to %u us)",
 				p.replies, p.first_sn, p.prev.resp_sn, p.max_processing);
+	} else if (res->status == CHECK_SKIP && p.strays > 0) {
+		report_set(res, CHECK_SKIP,
+			   "no reply to any UDPEchoPlus request (%u sent): %u datagram%s came back "
+			   "that matched none of them",
+			   p.transmissions, p.strays, p.strays == 1 ? "" : "s");
 	} else if (res->status == CHECK_SKIP) {
 		report_set(res, CHECK_SKIP, "no reply to any UDPEchoPlus request (%u sent)",
 			   p.transmissions);
@@ -1544,7 +1603,7 @@ static void probe_echoplus(struct run *r)
 	report_evidence_str(res, "detected", p.detected ? "udpechoplus" : "no");
 	report_evidence_int(res, "requests", p.transmissions);
 	report_evidence_int(res, "replies", p.replies);
-	if (p.detected && p.replies > 0) {
+	if (p.detected && p.judged > 0) {
 		report_evidence_int(res, "resp_sn_first", p.first_sn);
 		report_evidence_int(res, "resp_sn_last", p.prev.resp_sn);
 		report_evidence_int(res, "failures", p.prev.failures);

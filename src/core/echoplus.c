@@ -80,8 +80,9 @@ int echoplus_detect(const uint8_t *req, size_t req_len, const uint8_t *rep, size
 
 	if (!echoplus_differs_only_in_fields(req, req_len, rep, rep_len))
 		return 0;
+	/* The time stamps, bytes 8-15: a responder writes them, a corrupting echo rarely does. */
 	return memcmp(req + ECHOPLUS_REWRITE_OFF, zeros, sizeof(zeros)) == 0 &&
-	       memcmp(rep + ECHOPLUS_REWRITE_OFF, zeros, sizeof(zeros)) != 0;
+	       memcmp(rep + ECHOPLUS_STAMPS_OFF, zeros, ECHOPLUS_STAMPS_LEN) != 0;
 }
 
 const char *echoplus_fault_name(enum echoplus_fault fault)

@@ -470,6 +470,50 @@ static void test_impairments_are_named_as_such(void **state)
 	}
 }
 
+/*
+ * A UDPEchoPlus responder behind a path slower than --timeout: every
+ * request's first try is answered only after its retry went out.  The
+ * replies to earlier tries must count, as in every other check, or the
+ * responder would be taken for a plain echo that alters bytes 4-19.
+ */
+static void test_udpechoplus_responder_on_a_slow_path(void **state)
+{
+	const char *server_args[] = {"--bind", "127.0.0.1", "--port", "0", "--echo-plus", NULL};
+	char port[16], relay_port[16];
+	struct server s, relay;
+	struct verdicts v;
+	struct proc p;
+
+	(void)state;
+	assert_non_null(harness_relay_bin);
+	assert_int_equal(server_start(&s, server_args), 0);
+	snprintf(port, sizeof(port), "%u", s.port);
+	/* 60 ms each way: a 120 ms round trip against a 100 ms --timeout. */
+	const char *relay_args[] = {"--target-port", port, "--delay", "60", NULL};
+
+	assert_int_equal(server_start_bin(&relay, harness_relay_bin, relay_args), 0);
+	snprintf(relay_port, sizeof(relay_port), "%u", relay.port);
+	const char *argv[] = {harness_client_bin, "check", "127.0.0.1", relay_port,
+			      "--timeout",        "100ms", "--only",    ZOO_CHECKS,
+			      "--format",         "json",  NULL};
+
+	memset(&v, 0, sizeof(v));
+	v.exit_status = proc_run(&p, argv, 120000);
+	v.json = proc_stdout(&p);
+	parse_json(&v);
+	proc_cleanup(&p);
+	kill(relay.proc.pid, SIGTERM);
+	proc_wait(&relay.proc, HARNESS_WAIT_MS);
+	proc_cleanup(&relay.proc);
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	proc_cleanup(&s.proc);
+	expect_ids(v.fail, v.nfail, "", "failing", v.json);
+	if (strstr(v.json, "\"detected\": \"udpechoplus\"") == NULL)
+		fail_msg("the responder was not detected:\n%s", v.json);
+	assert_int_equal(v.exit_status, 0);
+	free(v.json);
+}
+
 static int run_client(const char *const *args, struct proc *p)
 {
 	const char *argv[HARNESS_MAX_ARGS];
@@ -585,6 +629,10 @@ static void test_bad_arguments(void **state)
 	const char *family[] = {"-4", "::1", NULL};
 	const char *extra[] = {"127.0.0.1", "7", "8", NULL};
 	const char *both[] = {"-4", "-6", NULL};
+	/* Replies come from the server's own address: reply.source cannot hold for these. */
+	const char *wildcard4[] = {"0.0.0.0", "7", NULL};
+	const char *wildcard6[] = {"::", "7", NULL};
+	const char *multicast[] = {"224.0.0.1", "7", NULL};
 
 	(void)state;
 	expect_usage_error(format, "--format: 'xml' is not text, tap, junit or json");
@@ -594,6 +642,9 @@ static void test_bad_arguments(void **state)
 	expect_usage_error(family, "'::1': is an IPv6 address, but IPv4 was asked for");
 	expect_usage_error(extra, "unexpected argument '8'");
 	expect_usage_error(both, "give -4 or -6, not both");
+	expect_usage_error(wildcard4, "'0.0.0.0' is not a unicast address: give the server's own");
+	expect_usage_error(wildcard6, "'::' is not a unicast address");
+	expect_usage_error(multicast, "'224.0.0.1' is not a unicast address");
 }
 
 static void test_list(void **state)
@@ -635,6 +686,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_late_replies_are_not_mistaken_for_answers),
 		cmocka_unit_test(test_silent_server_within_30_seconds),
 		cmocka_unit_test(test_impairments_are_named_as_such),
+		cmocka_unit_test(test_udpechoplus_responder_on_a_slow_path),
 		cmocka_unit_test(test_safety_loop),
 		cmocka_unit_test(test_nothing_listening_is_a_quick_error),
 		cmocka_unit_test(test_bad_arguments),

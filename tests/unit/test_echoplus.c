@@ -160,6 +160,26 @@ static void test_detect(void **state)
 	assert_true(echoplus_detect(req, 20, rep, 20));
 }
 
+/* An echo that corrupts the sequence number or the failure count is no responder: no stamps. */
+static void test_detect_wants_a_time_stamp(void **state)
+{
+	const struct echoplus_stamp counts_only = {7, 0, 0, 3};
+	const struct echoplus_stamp reply_only = {0, 0, 5, 0};
+
+	(void)state;
+	fill(req, 64);
+	memset(req + 4, 0, 16);
+	memcpy(rep, req, 64);
+	rep[17] ^= 0x20; /* a bit flipped in TestRespReplyFailureCount */
+	assert_false(echoplus_detect(req, 64, rep, 64));
+	assert_true(echoplus_differs_only_in_fields(req, 64, rep, 64));
+	memcpy(rep, req, 64);
+	echoplus_rewrite(rep, 64, &counts_only);
+	assert_false(echoplus_detect(req, 64, rep, 64));
+	echoplus_rewrite(rep, 64, &reply_only);
+	assert_true(echoplus_detect(req, 64, rep, 64));
+}
+
 static void make_pair(size_t len, uint32_t recv_ts, uint32_t reply_ts)
 {
 	const struct echoplus_stamp s = {9, recv_ts, reply_ts, 0};
@@ -276,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_rewrite_touches_only_the_server_fields),
 		cmocka_unit_test(test_clock_counts_microseconds_and_wraps),
 		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_detect_wants_a_time_stamp),
 		cmocka_unit_test(test_check_reply_names_the_field),
 		cmocka_unit_test(test_check_next_counters),
 		cmocka_unit_test(test_check_timing),
