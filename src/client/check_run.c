@@ -1047,9 +1047,10 @@ static void run_safety_amplification(struct run *r, struct check_result *res)
 			   (unsigned long long)r->longer_replies);
 	} else {
 		report_set(res, CHECK_PASS,
-			   "replies carried %llu bytes for %llu sent, %llu datagrams for %llu",
+			   "replies carried %llu bytes for %llu sent, %llu datagram%s for %llu",
 			   (unsigned long long)r->bytes_received, (unsigned long long)r->bytes_sent,
 			   (unsigned long long)r->datagrams_received,
+			   r->datagrams_received == 1 ? "" : "s",
 			   (unsigned long long)r->datagrams_sent);
 	}
 }
@@ -1295,9 +1296,9 @@ static void run_latency(struct run *r, struct check_result *res)
 	report_evidence_num(res, "p99_ms", percentile_ms(s, n, 99));
 	report_evidence_num(res, "max_ms", (double)s[n - 1] / 1000.0);
 	report_set(res, r->late > 0 ? CHECK_WARN : CHECK_PASS,
-		   "p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms over %zu replies%s",
+		   "p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms over %zu repl%s%s",
 		   percentile_ms(s, n, 50), percentile_ms(s, n, 90), percentile_ms(s, n, 99),
-		   (double)s[n - 1] / 1000.0, n,
+		   (double)s[n - 1] / 1000.0, n, n == 1 ? "y" : "ies",
 		   r->late > 0 ? "; some replies came only after their check stopped waiting" : "");
 }
 
