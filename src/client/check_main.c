@@ -76,10 +76,13 @@ static int apply(struct check_opts *o, int id, const char *value, char *err, siz
 		snprintf(err, errlen, "--only: '%s' is not a check ID (see --list)", bad);
 		return -1;
 	case OPT_TIMEOUT:
-		if (parse_duration(value, &o->timeout_us) == 0 && o->timeout_us <= 60000000u)
+		/* Below 1 ms even a correct local server would fail for want of time. */
+		if (parse_duration(value, &o->timeout_us) == 0 && o->timeout_us >= 1000u &&
+		    o->timeout_us <= 60000000u)
 			return 0;
 		snprintf(err, errlen,
-			 "--timeout: '%s' is not a duration up to 60 s (250ms, 0.5, 2s)", value);
+			 "--timeout: '%s' is not a duration from 1 ms to 60 s (250ms, 0.5, 2s)",
+			 value);
 		return -1;
 	case OPT_RETRIES:
 		if (parse_size(value, CHECK_MAX_TRIES, &n) == 0 && n >= 1) {

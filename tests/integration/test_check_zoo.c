@@ -629,6 +629,7 @@ static void test_bad_arguments(void **state)
 	const char *family[] = {"-4", "::1", NULL};
 	const char *extra[] = {"127.0.0.1", "7", "8", NULL};
 	const char *both[] = {"-4", "-6", NULL};
+	const char *quick[] = {"--timeout", "999us", NULL};
 	/* Replies come from the server's own address: reply.source cannot hold for these. */
 	const char *wildcard4[] = {"0.0.0.0", "7", NULL};
 	const char *wildcard6[] = {"::", "7", NULL};
@@ -642,6 +643,7 @@ static void test_bad_arguments(void **state)
 	expect_usage_error(family, "'::1': is an IPv6 address, but IPv4 was asked for");
 	expect_usage_error(extra, "unexpected argument '8'");
 	expect_usage_error(both, "give -4 or -6, not both");
+	expect_usage_error(quick, "--timeout: '999us' is not a duration from 1 ms to 60 s");
 	expect_usage_error(wildcard4, "'0.0.0.0' is not a unicast address: give the server's own");
 	expect_usage_error(wildcard6, "'::' is not a unicast address");
 	expect_usage_error(multicast, "'224.0.0.1' is not a unicast address");
