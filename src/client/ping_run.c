@@ -201,8 +201,8 @@ static int judge(struct ping *p, size_t len, struct ping_event *ev)
 		return judge_plus(p, len, ev);
 	if (p->o->mode == PING_RFC && echoplus_differs_only_in_fields(p->req, size, p->rep, len)) {
 		snprintf(ev->why, sizeof(ev->why),
-			 "differs only in bytes 4-19, the UDPEchoPlus fields (a TR-143 responder? "
-			 "drop --rfc)");
+			 "differs only in the UDPEchoPlus fields (bytes 4-19): a TR-143 "
+			 "responder? drop --rfc");
 		return -1;
 	}
 	snprintf(ev->why, sizeof(ev->why), "byte %zu differs (sent 0x%02x, got 0x%02x)", diff,
