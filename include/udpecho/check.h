@@ -123,4 +123,18 @@ struct check_bisect {
 size_t check_bisect_next(const struct check_bisect *b);
 void check_bisect_update(struct check_bisect *b, size_t size, int exact);
 
+/*
+ * Waiting for a reply: each retry waits twice as long as the try before,
+ * as TCP's retransmission timer does, and like it never more than
+ * CHECK_MAX_WAIT_US (RFC 6298's upper bound), so that the largest --timeout
+ * and --retries still end: 10 tries of 60 s at most.
+ */
+#define CHECK_MAX_WAIT_US 60000000u
+
+/* The wait after a try that waited wait_us. */
+uint64_t check_next_wait(uint64_t wait_us);
+
+/* The whole wait of tries tries, the first waiting first_us: when a reply counts as missing. */
+uint64_t check_full_wait(uint64_t first_us, unsigned tries);
+
 #endif

@@ -105,11 +105,12 @@ static uint64_t now_us(void)
  * Timing.  Retries follow the round trip the run has measured (rto, as TCP
  * does: RFC 6298, clamped between RUN_MIN_RTO_US and --timeout), so loss
  * costs little time.  Giving up does not: nothing is called missing before
- * the full wait the user's --timeout and --retries allow (t + 2t + 4t ...).
+ * the full wait the user's --timeout and --retries allow (t + 2t + 4t ...,
+ * each wait at most 60 s).
  */
 static uint64_t full_wait(const struct run *r)
 {
-	return r->cfg->timeout_us * ((1ull << r->cfg->tries) - 1);
+	return check_full_wait(r->cfg->timeout_us, r->cfg->tries);
 }
 
 /* How long a multi-request check listens when replies stay missing. */
@@ -360,7 +361,7 @@ static int exchange_on(struct run *r, struct tracked *t, const struct request *q
 			send_try(r, t, q, x->tries);
 			sent_at[x->tries++] = now;
 			next_try = now + wait;
-			wait *= 2;
+			wait = check_next_wait(wait);
 			continue;
 		}
 		deadline = x->tries < r->cfg->tries && next_try < give_up ? next_try : give_up;
@@ -1396,7 +1397,7 @@ static ssize_t plus_exchange(struct run *r, int fd, size_t len, struct plus_prob
 			if (sent++ == 0)
 				give_up = sent_at[0] + full_wait(r);
 			next_try = sent_at[sent - 1] + wait;
-			wait *= 2;
+			wait = check_next_wait(wait);
 			continue;
 		}
 		deadline = sent < r->cfg->tries && next_try < give_up ? next_try : give_up;

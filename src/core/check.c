@@ -318,3 +318,19 @@ void check_bisect_update(struct check_bisect *b, size_t size, int exact)
 	else if (!exact && size < b->bad)
 		b->bad = size;
 }
+
+uint64_t check_next_wait(uint64_t wait_us)
+{
+	return wait_us >= CHECK_MAX_WAIT_US / 2 ? CHECK_MAX_WAIT_US : 2 * wait_us;
+}
+
+uint64_t check_full_wait(uint64_t first_us, unsigned tries)
+{
+	uint64_t total = 0, wait = first_us < CHECK_MAX_WAIT_US ? first_us : CHECK_MAX_WAIT_US;
+
+	for (unsigned i = 0; i < tries; i++) {
+		total += wait;
+		wait = check_next_wait(wait);
+	}
+	return total;
+}

@@ -215,6 +215,23 @@ static void test_bisection_edges(void **state)
 	assert_int_equal(b.bad, 32753);
 }
 
+/* Retries double their wait, as TCP's timer does, up to 60 s each: every run ends. */
+static void test_waits_double_up_to_a_minute(void **state)
+{
+	(void)state;
+	assert_int_equal(check_next_wait(250000), 500000);
+	assert_int_equal(check_next_wait(29999999), 59999998);
+	assert_int_equal(check_next_wait(30000000), CHECK_MAX_WAIT_US);
+	assert_int_equal(check_next_wait(CHECK_MAX_WAIT_US), CHECK_MAX_WAIT_US);
+	/* The defaults: 250 ms, 3 tries: 0.25 + 0.5 + 1 s. */
+	assert_int_equal(check_full_wait(250000, 3), 1750000);
+	assert_int_equal(check_full_wait(1000, 1), 1000);
+	/* 20 s, 3 tries: 20 + 40 + 60 (not 80) s. */
+	assert_int_equal(check_full_wait(20000000, 3), 120000000);
+	/* The largest settings: ten minutes, not seventeen hours (60 s x 1023). */
+	assert_int_equal(check_full_wait(CHECK_MAX_WAIT_US, 10), 600000000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_tag_with_a_nul_is_not_a_tag),
 		cmocka_unit_test(test_bisection_finds_the_boundary),
 		cmocka_unit_test(test_bisection_edges),
+		cmocka_unit_test(test_waits_double_up_to_a_minute),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
