@@ -9,6 +9,7 @@
 #define UDPECHO_CLI_H
 
 #include <stddef.h>
+#include <string.h>
 
 enum {
 	CLI_END = -1,        /* no arguments left */
@@ -38,5 +39,14 @@ void cli_scan_init(struct cli_scan *scan, int argc, char *const *argv, int first
  */
 int cli_next(struct cli_scan *scan, const struct cli_option *opts, const char **value, char *err,
 	     size_t errlen);
+
+/*
+ * A value quoted in a one-line error, cut to CLI_QUOTE_MAX bytes and "...",
+ * so that the reason after it always fits the message buffer:
+ *	snprintf(err, errlen, "--port: " CLI_QUOTED " is not a port", CLI_QUOTE(value));
+ */
+#define CLI_QUOTE_MAX 64
+#define CLI_QUOTED "'%.*s%s'"
+#define CLI_QUOTE(v) CLI_QUOTE_MAX, (v), (strlen(v) > CLI_QUOTE_MAX ? "..." : "")
 
 #endif

@@ -658,7 +658,8 @@ static int number(const char *flag, const char *value, size_t min, size_t max, s
 {
 	if (parse_size(value, max, out) == 0 && *out >= min)
 		return 0;
-	snprintf(err, errlen, "%s: '%s' is not a number from %zu to %zu", flag, value, min, max);
+	snprintf(err, errlen, "%s: " CLI_QUOTED " is not a number from %zu to %zu", flag,
+		 CLI_QUOTE(value), min, max);
 	return -1;
 }
 
@@ -673,8 +674,9 @@ static int apply(struct bench_opts *o, int id, const char *value, char *err, siz
 		break;
 	case OPT_DURATION:
 		if (parse_duration(value, &o->duration_us) != 0) {
-			snprintf(err, errlen, "--duration: '%s' is not a duration (5, 500ms, 10s)",
-				 value);
+			snprintf(err, errlen,
+				 "--duration: " CLI_QUOTED " is not a duration (5, 500ms, 10s)",
+				 CLI_QUOTE(value));
 			rc = -1;
 		}
 		break;
@@ -699,7 +701,8 @@ static int apply(struct bench_opts *o, int id, const char *value, char *err, siz
 	case OPT_FORMAT:
 		o->json = strcmp(value, "json") == 0;
 		if (!o->json && strcmp(value, "text") != 0) {
-			snprintf(err, errlen, "--format: '%s' is not text or json", value);
+			snprintf(err, errlen, "--format: " CLI_QUOTED " is not text or json",
+				 CLI_QUOTE(value));
 			rc = -1;
 		}
 		break;
@@ -723,8 +726,10 @@ static int positional(struct bench_opts *o, const char *value, char *err, size_t
 	}
 	if (o->port == 0 && parse_port(value, &o->port) == 0 && o->port != 0)
 		return 0;
-	snprintf(err, errlen, o->port ? "unexpected argument '%s'" : "PORT: '%s' is not 1-65535",
-		 value);
+	snprintf(err, errlen,
+		 o->port ? "unexpected argument " CLI_QUOTED
+			 : "PORT: " CLI_QUOTED " is not 1-65535",
+		 CLI_QUOTE(value));
 	return -1;
 }
 

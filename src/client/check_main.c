@@ -38,9 +38,10 @@ const char check_usage[] =
 	"  HOST [PORT]       the server (PORT defaults to 7, the echo service)\n"
 	"  --format F        text (default), tap (TAP 13), junit (JUnit XML), json\n"
 	"  --only IDS        run only these checks: echo.basic,echo.sizes or echo.*\n"
-	"  --timeout DUR     the first wait for a reply; each retry waits twice as long\n"
-	"                    (default 250ms)\n"
-	"  --retries N       tries per request before a missing reply counts (default 3)\n"
+	"  --timeout DUR     the first wait for a reply, 1ms to 60s (default 250ms); each\n"
+	"                    retry waits twice as long as the one before, up to 60s\n"
+	"  --retries N       tries per request before a missing reply counts, 1 to 10\n"
+	"                    (default 3)\n"
 	"  -4, -6            resolve HOST to IPv4 / IPv6 only\n"
 	"  --list            list the checks and exit\n"
 	"\n"
@@ -68,12 +69,14 @@ static int apply(struct check_opts *o, int id, const char *value, char *err, siz
 	case OPT_FORMAT:
 		if (parse_format(value, &o->format) == 0)
 			return 0;
-		snprintf(err, errlen, "--format: '%s' is not text, tap, junit or json", value);
+		snprintf(err, errlen, "--format: " CLI_QUOTED " is not text, tap, junit or json",
+			 CLI_QUOTE(value));
 		return -1;
 	case OPT_ONLY:
 		if (check_parse_only(value, o->selected, bad, sizeof(bad)) == 0)
 			return 0;
-		snprintf(err, errlen, "--only: '%s' is not a check ID (see --list)", bad);
+		snprintf(err, errlen, "--only: " CLI_QUOTED " is not a check ID (see --list)",
+			 CLI_QUOTE(bad));
 		return -1;
 	case OPT_TIMEOUT:
 		/* Below 1 ms even a correct local server would fail for want of time. */
@@ -81,16 +84,18 @@ static int apply(struct check_opts *o, int id, const char *value, char *err, siz
 		    o->timeout_us <= 60000000u)
 			return 0;
 		snprintf(err, errlen,
-			 "--timeout: '%s' is not a duration from 1 ms to 60 s (250ms, 0.5, 2s)",
-			 value);
+			 "--timeout: " CLI_QUOTED
+			 " is not a duration from 1 ms to 60 s (250ms, 0.5, 2s)",
+			 CLI_QUOTE(value));
 		return -1;
 	case OPT_RETRIES:
 		if (parse_size(value, CHECK_MAX_TRIES, &n) == 0 && n >= 1) {
 			o->tries = (unsigned)n;
 			return 0;
 		}
-		snprintf(err, errlen, "--retries: '%s' is not a number of tries from 1 to %u",
-			 value, CHECK_MAX_TRIES);
+		snprintf(err, errlen,
+			 "--retries: " CLI_QUOTED " is not a number of tries from 1 to %u",
+			 CLI_QUOTE(value), CHECK_MAX_TRIES);
 		return -1;
 	case OPT_V4:
 	case OPT_V6:
@@ -117,11 +122,12 @@ static int positional(struct check_opts *o, const char *value, char *err, size_t
 		return 0;
 	}
 	if (o->port_given) {
-		snprintf(err, errlen, "unexpected argument '%s'", value);
+		snprintf(err, errlen, "unexpected argument " CLI_QUOTED, CLI_QUOTE(value));
 		return -1;
 	}
 	if (parse_port(value, &o->port) != 0 || o->port == 0) {
-		snprintf(err, errlen, "PORT: '%s' is not a port number (1-65535)", value);
+		snprintf(err, errlen, "PORT: " CLI_QUOTED " is not a port number (1-65535)",
+			 CLI_QUOTE(value));
 		return -1;
 	}
 	o->port_given = 1;

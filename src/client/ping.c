@@ -72,8 +72,9 @@ static int duration(const char *flag, const char *value, uint64_t min, uint64_t 
 		return 0;
 	parse_format_seconds(lo, sizeof(lo), min);
 	parse_format_seconds(hi, sizeof(hi), max);
-	snprintf(err, errlen, "%s: '%s' is not a duration from %s s to %s s (0.2, 250ms, 2s)", flag,
-		 value, lo, hi);
+	snprintf(err, errlen,
+		 "%s: " CLI_QUOTED " is not a duration from %s s to %s s (0.2, 250ms, 2s)", flag,
+		 CLI_QUOTE(value), lo, hi);
 	return -1;
 }
 
@@ -97,8 +98,8 @@ static int apply(struct ping_opts *o, int id, const char *value, char *err, size
 			o->count = n;
 			return 0;
 		}
-		snprintf(err, errlen, "-c: '%s' is not a count from 1 to %u", value,
-			 PING_MAX_COUNT);
+		snprintf(err, errlen, "-c: " CLI_QUOTED " is not a count from 1 to %u",
+			 CLI_QUOTE(value), PING_MAX_COUNT);
 		return -1;
 	case OPT_INTERVAL:
 		return duration("-i", value, PING_MIN_INTERVAL_US, PING_MAX_INTERVAL_US,
@@ -109,8 +110,8 @@ static int apply(struct ping_opts *o, int id, const char *value, char *err, size
 	case OPT_SIZE:
 		if (parse_size(value, ECHO_MAX_PAYLOAD, &o->size) == 0)
 			return 0;
-		snprintf(err, errlen, "-s: '%s' is not a size from 0 to %u", value,
-			 ECHO_MAX_PAYLOAD);
+		snprintf(err, errlen, "-s: " CLI_QUOTED " is not a size from 0 to %u",
+			 CLI_QUOTE(value), ECHO_MAX_PAYLOAD);
 		return -1;
 	case OPT_V4:
 	case OPT_V6:
@@ -123,7 +124,8 @@ static int apply(struct ping_opts *o, int id, const char *value, char *err, size
 		o->json = strcmp(value, "json") == 0;
 		if (o->json || strcmp(value, "text") == 0)
 			return 0;
-		snprintf(err, errlen, "--format: '%s' is not text or json", value);
+		snprintf(err, errlen, "--format: " CLI_QUOTED " is not text or json",
+			 CLI_QUOTE(value));
 		return -1;
 	case OPT_HELP:
 	default:
@@ -140,11 +142,12 @@ static int positional(struct ping_opts *o, const char *value, int *port_given, c
 		return 0;
 	}
 	if (*port_given) {
-		snprintf(err, errlen, "unexpected argument '%s'", value);
+		snprintf(err, errlen, "unexpected argument " CLI_QUOTED, CLI_QUOTE(value));
 		return -1;
 	}
 	if (parse_port(value, &o->port) != 0 || o->port == 0) {
-		snprintf(err, errlen, "PORT: '%s' is not a port number (1-65535)", value);
+		snprintf(err, errlen, "PORT: " CLI_QUOTED " is not a port number (1-65535)",
+			 CLI_QUOTE(value));
 		return -1;
 	}
 	*port_given = 1;
@@ -190,7 +193,7 @@ int ping_parse_args(int argc, char *const *argv, int first, struct ping_opts *o,
 	return o->help ? 0 : check_combination(o, err, errlen);
 }
 
-int ping_main(int argc, char **argv, int first)
+int ping_main(int argc, char *const *argv, int first)
 {
 	struct ping_opts o;
 	char err[256];

@@ -45,7 +45,7 @@ int ping_parse_args(int argc, char *const *argv, int first, struct ping_opts *op
 		    size_t errlen);
 
 /* argv[first] is the first argument after "ping".  Exit status as ping: 0, 1 or 2. */
-int ping_main(int argc, char **argv, int first);
+int ping_main(int argc, char *const *argv, int first);
 
 /* Runs the probe with parsed options; returns the exit status. */
 int ping_run(const struct ping_opts *opts);

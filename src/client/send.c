@@ -41,17 +41,20 @@ static int read_file(const char *path, uint8_t *buf, size_t max, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	size_t n;
-	int failed;
+	int failed, err;
 
 	if (f == NULL) {
 		fprintf(stderr, "%s: --file %s: %s\n", PROG, path, strerror(errno));
 		return -1;
 	}
+	errno = 0;
 	n = fread(buf, 1, max + 1, f);
 	failed = ferror(f);
+	err = errno;
 	fclose(f);
-	if (failed) {
-		fprintf(stderr, "%s: --file %s: read error\n", PROG, path);
+	if (failed) { /* a directory opens, but reads as EISDIR */
+		fprintf(stderr, "%s: --file %s: %s\n", PROG, path,
+			err != 0 ? strerror(err) : "read error");
 		return -1;
 	}
 	if (n > max) {

@@ -58,14 +58,17 @@ static int apply(struct send_opts *opts, int id, const char *value, char *err, s
 		if (rc == 0 && opts->port == 0)
 			rc = -ERANGE;
 		if (rc != 0)
-			snprintf(err, errlen, "--port: '%s' is not a port number (1-65535)", value);
+			snprintf(err, errlen,
+				 "--port: " CLI_QUOTED " is not a port number (1-65535)",
+				 CLI_QUOTE(value));
 		return rc == 0 ? 0 : -1;
 	case OPT_TIMEOUT:
 		if (parse_duration(value, &opts->timeout_us) != 0) {
 			snprintf(err, errlen,
-				 "--timeout: '%s' is not a duration (seconds such as 2 or 0.25, "
+				 "--timeout: " CLI_QUOTED
+				 " is not a duration (seconds such as 2 or 0.25, "
 				 "or 250ms; more than 0, at most a day)",
-				 value);
+				 CLI_QUOTE(value));
 			return -1;
 		}
 		return 0;

@@ -114,8 +114,10 @@ int ratelimit_parse(const char *text, uint32_t *pps, uint32_t *burst)
 	size_t n = comma ? (size_t)(comma - text) : strlen(text), a, b;
 	int rc;
 
-	if (n == 0 || n >= sizeof(first))
+	if (n == 0)
 		return -EINVAL;
+	if (n >= sizeof(first)) /* too long to be in range, if a number at all */
+		return strspn(text, "0123456789") >= n ? -ERANGE : -EINVAL;
 	memcpy(first, text, n);
 	first[n] = '\0';
 	rc = parse_size(first, RATELIMIT_MAX_PPS, &a);

@@ -52,9 +52,19 @@ static int lookup(const char *host, uint16_t port, int family, int flags, struct
 static int resolve_literal(const char *host, uint16_t port, enum net_family_pref pref,
 			   struct net_addr *out, const char **why)
 {
-	int v6 = strchr(host, ':') != NULL;
+	const char *colon = strchr(host, ':');
+	int v6 = colon != NULL;
 	int family = v6 ? AF_INET6 : AF_INET;
 
+	if (host[0] == '[') {
+		*why = "not an address (write IPv6 addresses without brackets)";
+		return -1;
+	}
+	/* An IPv6 address has two colons at least: "127.0.0.1:7" holds a port. */
+	if (v6 && strchr(colon + 1, ':') == NULL) {
+		*why = "not an address (the port goes in its own argument)";
+		return -1;
+	}
 	if ((v6 && pref == NET_ONLY_V4) || (!v6 && pref == NET_ONLY_V6)) {
 		*why = v6 ? "is an IPv6 address, but IPv4 was asked for"
 			  : "is an IPv4 address, but IPv6 was asked for";
@@ -217,6 +227,11 @@ static int bind_server(const struct net_addr *addr, int shared)
 int net_bind_server(const struct net_addr *addr)
 {
 	return bind_server(addr, 0);
+}
+
+int net_share_port(int fd)
+{
+	return set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
 }
 
 int net_bind_server_shared(const struct net_addr *addr)

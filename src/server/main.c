@@ -137,6 +137,13 @@ static int inherit_sockets(const struct server_opts *opts, struct sockets *sk)
 			return -1;
 		}
 		net_to_peer((const struct sockaddr *)&bound.ss, &local);
+		if (local.port == 0) {
+			/* Unbound: it would serve a port nobody can name. */
+			fprintf(stderr, "%s: socket activation: fd %d: not bound to a port\n", PROG,
+				fd);
+			close_sockets(sk);
+			return -1;
+		}
 		addr_format_host(name, sizeof(name), &local);
 		add_socket(sk, fd, &bound, name);
 	}
@@ -144,13 +151,25 @@ static int inherit_sockets(const struct server_opts *opts, struct sockets *sk)
 	return count;
 }
 
-/* Binds --threads sockets to the resolved address (SO_REUSEPORT when more than one). */
+/*
+ * Binds --threads sockets to the resolved address.  The first binds alone, so
+ * a port another server holds, shared or not, is refused as in use; the
+ * others join it through SO_REUSEPORT.
+ */
 static int bind_sockets(const struct server_opts *opts, struct net_addr *addr, struct sockets *sk)
 {
 	for (unsigned i = 0; i < opts->threads; i++) {
-		int fd = opts->threads > 1 ? net_bind_server_shared(addr) : net_bind_server(addr);
+		int fd = i == 0 ? net_bind_server(addr) : net_bind_server_shared(addr);
 		struct net_addr bound;
 
+		if (fd >= 0 && i == 0 && opts->threads > 1) {
+			int rc = net_share_port(fd);
+
+			if (rc != 0) {
+				close(fd);
+				fd = rc;
+			}
+		}
 		if (fd < 0) {
 			char where[ADDR_STR_MAX];
 

@@ -85,9 +85,10 @@ static int bad_value(char *err, size_t errlen, const char *flag, const char *val
 		     const char *range, const char *kind)
 {
 	if (rc == -ERANGE || rc == -ENOSPC)
-		snprintf(err, errlen, "%s: '%s' is out of range (%s)", flag, value, range);
+		snprintf(err, errlen, "%s: " CLI_QUOTED " is out of range (%s)", flag,
+			 CLI_QUOTE(value), range);
 	else
-		snprintf(err, errlen, "%s: '%s' is not %s", flag, value, kind);
+		snprintf(err, errlen, "%s: " CLI_QUOTED " is not %s", flag, CLI_QUOTE(value), kind);
 	return -1;
 }
 
@@ -181,7 +182,7 @@ int server_parse_args(int argc, char *const *argv, struct server_opts *opts, cha
 		if (id == CLI_ERROR)
 			return -1;
 		if (id == CLI_POSITIONAL) {
-			snprintf(err, errlen, "unexpected argument '%s'", value);
+			snprintf(err, errlen, "unexpected argument " CLI_QUOTED, CLI_QUOTE(value));
 			return -1;
 		}
 		if (apply(opts, id, value, err, errlen) != 0)

@@ -360,14 +360,18 @@ static void test_bad_handoff_exits_2(void **state)
 {
 	int tcp = socket(AF_INET, SOCK_STREAM, 0);
 	int unix_dgram = socket(AF_UNIX, SOCK_DGRAM, 0);
+	int unbound = socket(AF_INET, SOCK_DGRAM, 0);
 
 	(void)state;
-	assert_true(tcp >= 0 && unix_dgram >= 0);
+	assert_true(tcp >= 0 && unix_dgram >= 0 && unbound >= 0);
 	expect_bad_handoff(tcp, "Socket type not supported");
 	expect_bad_handoff(unix_dgram, "Address family not supported");
 	expect_bad_handoff(-1, "Bad file descriptor");
+	/* A UDP socket nobody bound would serve port 0, which no client can reach. */
+	expect_bad_handoff(unbound, "not bound to a port");
 	close(tcp);
 	close(unix_dgram);
+	close(unbound);
 }
 
 int main(int argc, char **argv)

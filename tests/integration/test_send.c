@@ -3,6 +3,7 @@
  * compared with what the Python example prints (tests/golden/).
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -345,6 +346,7 @@ static void test_send_bad_arguments_exit_2(void **state)
 	const char *big[] = {"--host", "127.0.0.1", "--file", path, NULL};
 	const char *hex[] = {"--hex", "abc", NULL};
 	const char *two[] = {"one", "two", NULL};
+	const char *dir[] = {"--file", "/", NULL};
 
 	(void)state;
 	close(fd);
@@ -357,6 +359,7 @@ static void test_send_bad_arguments_exit_2(void **state)
 	expect_send_usage_error(big, "larger than the 65507-byte maximum for this family");
 	expect_send_usage_error(hex, "udpecho: --hex: not pairs of hex digits");
 	expect_send_usage_error(two, "give one message: MESSAGE, --hex or --file");
+	expect_send_usage_error(dir, "udpecho: --file /: Is a directory");
 	unlink(path);
 }
 
@@ -387,10 +390,48 @@ static void test_client_help_version_and_unknown_command(void **state)
 	proc_cleanup(&p);
 }
 
+static void stdout_to_full(void *ctx)
+{
+	int fd = open("/dev/full", O_WRONLY);
+
+	(void)ctx;
+	if (fd >= 0)
+		dup2(fd, 1);
+}
+
+/* A report that cannot be written is no result: exit 2 and say why. */
+static void test_stdout_write_error_exits_2(void **state)
+{
+	const char *help[] = {harness_client_bin, "--help", NULL};
+	const char *send_help[] = {harness_client_bin, "send", "--help", NULL};
+	const char *version_extra[] = {harness_client_bin, "--version", "extra", NULL};
+	struct proc p;
+
+	(void)state;
+	if (access("/dev/full", W_OK) != 0) {
+		print_message(
+			"SKIP: no writable /dev/full here: the write error is not exercised\n");
+		return;
+	}
+	assert_int_equal(proc_spawn_with(&p, help, stdout_to_full, NULL), 0);
+	assert_int_equal(proc_wait(&p, HARNESS_WAIT_MS), 2);
+	expect_stderr(&p, "udpecho: writing to stdout: No space left on device\n");
+	proc_cleanup(&p);
+	assert_int_equal(proc_spawn_with(&p, send_help, stdout_to_full, NULL), 0);
+	assert_int_equal(proc_wait(&p, HARNESS_WAIT_MS), 2);
+	expect_stderr(&p, "udpecho: writing to stdout: No space left on device\n");
+	proc_cleanup(&p);
+	/* Nor is a stray argument after --version ignored. */
+	assert_int_equal(proc_run(&p, version_extra, HARNESS_WAIT_MS), 2);
+	expect_stderr(&p, "udpecho: unexpected argument 'extra' after --version (try --help)\n");
+	proc_cleanup(&p);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classic_transcripts_ipv4),
+		cmocka_unit_test(test_stdout_write_error_exits_2),
 		cmocka_unit_test(test_classic_transcripts_ipv6),
 		cmocka_unit_test(test_dual_stack_shows_v4_mapped_peer),
 		cmocka_unit_test(test_send_file_of_family_maximum),

@@ -542,12 +542,18 @@ static void test_bad_arguments_exit_2_with_one_line(void **state)
 	const char *rate[] = {"--rate-limit", "0", NULL};
 	const char *rate_text[] = {"--rate-limit", "fast", NULL};
 	const char *allow[] = {"--allow", "198.18.0.1/15", NULL};
+	const char *with_port[] = {"--bind", "127.0.0.1:7", NULL};
+	const char *bracketed[] = {"--bind", "[::1]", NULL};
 
 	(void)state;
 	expect_usage_error(port_range, "udpecho-server: --port: '70000' is out of range (0-65535)");
 	expect_usage_error(port_text, "udpecho-server: --port: 'x' is not a port number");
 	expect_usage_error(bad_v4, "udpecho-server: --bind '300.1.2.3': not a valid IPv4 address");
 	expect_usage_error(bad_v6, "udpecho-server: --bind '::zz': not a valid IPv6 address");
+	expect_usage_error(with_port, "udpecho-server: --bind '127.0.0.1:7': not an address (the "
+				      "port goes in its own argument)");
+	expect_usage_error(bracketed, "udpecho-server: --bind '[::1]': not an address (write IPv6 "
+				      "addresses without brackets)");
 	expect_usage_error(too_big_v4, "--max-size 65508 is larger than the IPv4 maximum of 65507");
 	expect_usage_error(too_big, "--max-size: '65528' is out of range (0-65527)");
 	expect_usage_error(unknown, "udpecho-server: unknown option '--frobnicate'");
@@ -561,22 +567,62 @@ static void test_bad_arguments_exit_2_with_one_line(void **state)
 				  "prefixes like 198.18.0.0/15,fd00::/8");
 }
 
-static void test_address_in_use_exits_2(void **state)
+/* A value too long to quote whole is cut, so that the reason still shows. */
+static void test_long_value_is_cut_and_the_reason_kept(void **state)
 {
-	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", NULL};
+	char list[65 * 16] = "", want[160];
+	const char *allow[] = {"--allow", list, NULL};
+
+	(void)state;
+	for (int i = 0; i < 65; i++) /* one more prefix than the table holds */
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s198.18.%d.0/24",
+			 i ? "," : "", i);
+	snprintf(want, sizeof(want),
+		 "udpecho-server: --allow: '%.64s...' is out of range (at most "
+		 "64 prefixes) (try --help)",
+		 list);
+	expect_usage_error(allow, want);
+}
+
+/*
+ * A second server on a port the first holds is refused, however many threads
+ * either runs: SO_REUSEPORT lets sockets of one user share a port, so a
+ * --threads server that bound every socket with it would let a second one
+ * in, and the two would split the clients between them without a word.
+ */
+static void expect_in_use(const char *first_threads, const char *second_threads)
+{
+	const char *args[] = {"--bind",    "127.0.0.1",   "--port", "0",
+			      "--threads", first_threads, NULL};
 	struct server s;
 	char port[16], want[96];
 
-	(void)state;
 	assert_int_equal(server_start(&s, args), 0);
 	snprintf(port, sizeof(port), "%u", s.port);
 	snprintf(want, sizeof(want), "udpecho-server: bind 127.0.0.1:%u: Address already in use",
 		 s.port);
-	const char *again[] = {"--bind", "127.0.0.1", "--port", port, NULL};
+	const char *again[] = {"--bind",    "127.0.0.1",    "--port", port,
+			       "--threads", second_threads, NULL};
 
 	expect_usage_error(again, want);
+	/* The first still answers on every worker: clients from many ports. */
+	for (int i = 0; i < 8; i++) {
+		int fd = udp_bound("127.0.0.1", 0);
+
+		expect_exact_echo(fd, "127.0.0.1", s.port, 42);
+		close(fd);
+	}
 	assert_int_equal(server_stop(&s, SIGINT), 0);
 	proc_cleanup(&s.proc);
+}
+
+static void test_address_in_use_exits_2(void **state)
+{
+	(void)state;
+	expect_in_use("1", "1");
+	expect_in_use("1", "2");
+	expect_in_use("2", "1");
+	expect_in_use("2", "2");
 }
 
 static void test_help_and_version(void **state)
@@ -619,6 +665,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_allow_list_answers_only_its_prefixes),
 		cmocka_unit_test(test_rate_limit_per_source),
 		cmocka_unit_test(test_bad_arguments_exit_2_with_one_line),
+		cmocka_unit_test(test_long_value_is_cut_and_the_reason_kept),
 		cmocka_unit_test(test_address_in_use_exits_2),
 		cmocka_unit_test(test_help_and_version),
 	};

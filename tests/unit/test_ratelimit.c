@@ -113,6 +113,10 @@ static void test_parse(void **state)
 	assert_int_equal(ratelimit_parse("5,", &pps, &burst), -EINVAL);
 	assert_int_equal(ratelimit_parse("5,6,7", &pps, &burst), -EINVAL);
 	assert_int_equal(ratelimit_parse("fast", &pps, &burst), -EINVAL);
+	/* Too many digits to copy is still a number out of range, not a bad word. */
+	assert_int_equal(ratelimit_parse("100000000000000000000", &pps, &burst), -ERANGE);
+	assert_int_equal(ratelimit_parse("100000000000000000000,5", &pps, &burst), -ERANGE);
+	assert_int_equal(ratelimit_parse("1000000000000000000x", &pps, &burst), -EINVAL);
 }
 
 static void test_decide_spends_tokens_only_on_echoes(void **state)
