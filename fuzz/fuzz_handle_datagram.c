@@ -30,9 +30,9 @@ struct fixed_peer {
 
 static const struct fixed_peer peers[] = {
 	/* Loopback clients as the server sees them, arriving on the loopback interface. */
-	{{ECHO_FAMILY_IPV4, {127, 0, 0, 1}, PEER_PORT, 0, 0, 1, 1, 0}, 65507},
-	{{ECHO_FAMILY_IPV6, {[15] = 1}, PEER_PORT, 0, 0, 1, 1, 1}, 65527},
-	{{ECHO_FAMILY_IPV6, {[10] = 0xff, [11] = 0xff, 127, 0, 0, 1}, PEER_PORT, 0, 0, 1, 1, 0},
+	{{ECHO_FAMILY_IPV4, {127, 0, 0, 1}, PEER_PORT, 0, 0, 1, 1, 0, 0}, 65507},
+	{{ECHO_FAMILY_IPV6, {[15] = 1}, PEER_PORT, 0, 0, 1, 1, 1, 0}, 65527},
+	{{ECHO_FAMILY_IPV6, {[10] = 0xff, [11] = 0xff, 127, 0, 0, 1}, PEER_PORT, 0, 0, 1, 1, 0, 0},
 	 65507},
 };
 

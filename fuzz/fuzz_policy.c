@@ -180,7 +180,7 @@ static int ref_allowed(const struct ref_policy *ref, const struct echo_peer *pee
 	return 0;
 }
 
-/* The rules in the order echo.c documents: family, source, spoofing, allow, port, size. */
+/* The rules in the order echo.c documents: family, source, spoofing, group, allow, port, size. */
 static enum echo_verdict ref_verdict(const struct ref_policy *ref, const struct echo_peer *peer,
 				     size_t len)
 {
@@ -192,6 +192,8 @@ static enum echo_verdict ref_verdict(const struct ref_policy *ref, const struct 
 		return ECHO_DROP_BAD_SOURCE;
 	if (ref_spoofed(peer))
 		return ECHO_DROP_SPOOFED;
+	if (peer->arrival_group != 0)
+		return ECHO_DROP_NOT_UNICAST;
 	if (!ref_allowed(ref, peer))
 		return ECHO_DROP_NOT_ALLOWED;
 	if (ref_denied(ref->denied, peer->port))
@@ -365,9 +367,10 @@ static void take_shape(struct fuzz_in *in, struct echo_peer *peer)
 	default:
 		break;
 	}
-	peer->arrival_known = (uint8_t)(fuzz_u8(in) & 7);
+	peer->arrival_known = (uint8_t)(fuzz_u8(in) & 15);
 	peer->arrival_loopback = (uint8_t)((peer->arrival_known >> 1) & 1);
 	peer->arrival_ipv6 = (uint8_t)((peer->arrival_known >> 2) & 1);
+	peer->arrival_group = (uint8_t)((peer->arrival_known >> 3) & 1);
 	peer->arrival_known &= 1;
 }
 
@@ -716,9 +719,9 @@ static int check_peer_helpers(const struct echo_peer *peer)
 
 static int check_names(enum echo_verdict v)
 {
-	static const char *const names[] = {"echo",    "bad_peer",    "bad_source",
-					    "spoofed", "not_allowed", "denied_port",
-					    "too_big", "rate_limited"};
+	static const char *const names[] = {"echo",        "bad_peer",    "bad_source",
+					    "spoofed",     "not_unicast", "not_allowed",
+					    "denied_port", "too_big",     "rate_limited"};
 	const char *name = echo_verdict_name(v);
 
 	FUZZ_REQUIRE(name != NULL && strcmp(name, names[v]) == 0, "verdict.name",

@@ -47,6 +47,8 @@ struct echo_peer {
 	uint8_t arrival_known;
 	uint8_t arrival_loopback;
 	uint8_t arrival_ipv6;
+	uint8_t arrival_group; /* sent to a broadcast or multicast address, as the kernel routed it
+				*/
 };
 
 /* In the order the rules apply: the first that matches decides. */
@@ -56,6 +58,7 @@ enum echo_verdict {
 	ECHO_DROP_BAD_SOURCE,   /* a source no real sender has: unspecified, multicast, broadcast,
 				   0.0.0.0/8, IPv4-compatible, or v4-mapped inside an IPv6 packet */
 	ECHO_DROP_SPOOFED,      /* a loopback source that arrived on another interface */
+	ECHO_DROP_NOT_UNICAST,  /* sent to a broadcast or multicast address (a Fraggle attack) */
 	ECHO_DROP_NOT_ALLOWED,  /* outside the --allow prefixes */
 	ECHO_DROP_DENIED_PORT,  /* source port in the deny list (loops) */
 	ECHO_DROP_TOO_BIG,      /* larger than --max-size or the family maximum */

@@ -57,6 +57,9 @@ int policy_set_deny_ports(struct echo_policy *policy, const char *list);
 
 int policy_port_denied(const struct echo_policy *policy, uint16_t port);
 
+/* Add one port to the deny list: the server's own, whatever --deny-ports said. */
+void policy_deny_port(struct echo_policy *policy, uint16_t port);
+
 /* Remember a subnet broadcast address (a source no real sender has).  -ENOSPC when full. */
 int policy_add_broadcast(struct echo_policy *policy, const uint8_t addr[4]);
 

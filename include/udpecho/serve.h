@@ -74,7 +74,9 @@ int serve_run(int fd, const struct serve_config *config, struct serve_counters *
  * its receive with SERVE_WAKE_SIGNAL (a do-nothing handler is installed
  * for the call's duration), and joins it.  The sockets are made blocking.  The
  * workers' counters are summed into *counters.  Returns 0 or the first
- * worker's -errno.
+ * worker's -errno; -ETIMEDOUT when a worker did not end within 2 s of the
+ * stop (stuck writing its transcript to a reader that stopped reading, with
+ * the stdout lock held): the workers still run, and only _exit is safe then.
  */
 int serve_run_workers(const int *fds, size_t n, const struct serve_config *config,
 		      struct serve_counters *counters, const volatile sig_atomic_t *stop,

@@ -37,6 +37,7 @@ const char *echo_verdict_name(enum echo_verdict verdict)
 		[ECHO_DROP_BAD_PEER] = "bad_peer",
 		[ECHO_DROP_BAD_SOURCE] = "bad_source",
 		[ECHO_DROP_SPOOFED] = "spoofed",
+		[ECHO_DROP_NOT_UNICAST] = "not_unicast",
 		[ECHO_DROP_NOT_ALLOWED] = "not_allowed",
 		[ECHO_DROP_DENIED_PORT] = "denied_port",
 		[ECHO_DROP_TOO_BIG] = "too_big",
@@ -63,6 +64,9 @@ static enum echo_verdict decide(const struct echo_policy *policy, const struct e
 		return ECHO_DROP_BAD_SOURCE;
 	if (policy_source_spoofed(peer))
 		return ECHO_DROP_SPOOFED;
+	/* One request to a group would draw one reply from every echo server in it. */
+	if (peer->arrival_group)
+		return ECHO_DROP_NOT_UNICAST;
 	if (!policy_source_allowed(policy, peer))
 		return ECHO_DROP_NOT_ALLOWED;
 	if (policy_port_denied(policy, peer->port))

@@ -19,6 +19,11 @@ int policy_port_denied(const struct echo_policy *policy, uint16_t port)
 	return ((policy->deny_ports[port / 8] >> (port % 8)) & 1u) != 0;
 }
 
+void policy_deny_port(struct echo_policy *policy, uint16_t port)
+{
+	policy->deny_ports[port / 8] |= (uint8_t)(1u << (port % 8));
+}
+
 void policy_init(struct echo_policy *policy)
 {
 	memset(policy, 0, sizeof(*policy));

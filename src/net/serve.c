@@ -58,6 +58,9 @@
  * just before the worker enters recvmsg is followed by another.
  */
 #define SERVE_REKICK_MS 10
+
+/* How long a stop waits for a worker (see stop_worker). */
+#define SERVE_STOP_WAIT_MS 2000u
 /* How long one reply may wait for room in a full socket buffer before it counts as lost. */
 #define SERVE_SEND_WAIT_MS 50
 
@@ -170,12 +173,21 @@ static void note_arrival(const struct worker *w, const struct cmsghdr *c, struct
 		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 		ifindex = (unsigned)pi.ipi_ifindex;
 		peer->arrival_ipv6 = 0;
+		/*
+		 * The kernel's own verdict: to a local unicast address, the
+		 * address a reply would leave from (ipi_spec_dst) is the one
+		 * the request went to; to a broadcast or multicast address,
+		 * it is another.  (0: the kernel did not say.)
+		 */
+		peer->arrival_group |=
+			pi.ipi_spec_dst.s_addr != 0 && pi.ipi_addr.s_addr != pi.ipi_spec_dst.s_addr;
 	} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
 		struct in6_pktinfo pi;
 
 		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 		ifindex = pi.ipi6_ifindex;
 		peer->arrival_ipv6 = 1;
+		peer->arrival_group |= IN6_IS_ADDR_MULTICAST(&pi.ipi6_addr);
 	} else {
 		return;
 	}
@@ -351,8 +363,10 @@ static int flush(struct worker *w)
 		rc = -errno;
 		if ((rc == -EAGAIN || rc == -ENOBUFS) && !waited) {
 			waited = 1;
-			if (wait_writable(w))
+			if (wait_writable(w)) {
+				rc = 0; /* not a refusal yet: the retry decides */
 				continue;
+			}
 		}
 		m = &w->tx[done].msg_hdr;
 		if (m->msg_iovlen > 1 && gso_refused(w, rc, m->msg_iov[0].iov_len)) {
@@ -877,19 +891,22 @@ static void *worker_main(void *arg)
  * every SERVE_REKICK_MS, as one signal may land between its look at the
  * halt flag and its receive call.  Waits in steps of 1 ms on the monotonic
  * clock (pthread_tryjoin_np: a timed join would follow the wall clock, and
- * ThreadSanitizer does not know pthread_clockjoin_np).
+ * ThreadSanitizer does not know pthread_clockjoin_np).  A worker ends
+ * within a batch, unless it is writing its transcript to a reader that has
+ * stopped reading (a paused pager): -ETIMEDOUT after SERVE_STOP_WAIT_MS.
  */
-static void stop_worker(const struct worker *w)
+static int stop_worker(const struct worker *w)
 {
 	struct timespec step = {0, 1000000L};
 
-	for (unsigned ms = 0;; ms++) {
+	for (unsigned ms = 0; ms < SERVE_STOP_WAIT_MS; ms++) {
 		if (ms % SERVE_REKICK_MS == 0)
 			(void)pthread_kill(w->thread, SERVE_WAKE_SIGNAL);
 		if (pthread_tryjoin_np(w->thread, NULL) == 0)
-			return;
+			return 0;
 		nanosleep(&step, NULL);
 	}
+	return -ETIMEDOUT;
 }
 
 /* Start worker w with every signal blocked but the wake signal, whatever the caller blocks. */
@@ -977,7 +994,9 @@ int serve_run_workers(const int *fds, size_t n, const struct serve_config *confi
 		supervise(&g, stop, waitmask);
 	atomic_store(&g.halt, 1);
 	for (size_t i = 0; i < g.n; i++) {
-		stop_worker(&g.workers[i]);
+		/* Stuck: its memory is still in use and its counters still moving; leave both. */
+		if (stop_worker(&g.workers[i]) != 0)
+			return -ETIMEDOUT;
 		if (rc == 0)
 			rc = g.workers[i].rc;
 		sum_counters(counters, &g.workers[i].counters);

@@ -2,6 +2,8 @@
  * udpecho-server: parse, resolve, bind, announce, serve, summarise.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -77,7 +79,8 @@ static int check_max_size(const struct server_opts *opts, const struct net_addr 
 /* The sockets served, one worker each, and the text each startup line names. */
 struct sockets {
 	int fds[SERVE_MAX_WORKERS];
-	char names[SERVE_MAX_WORKERS][ADDR_STR_MAX];
+	const char *names[SERVE_MAX_WORKERS]; /* --bind as given, or formatted[i] */
+	char formatted[SERVE_MAX_WORKERS][ADDR_STR_MAX];
 	uint16_t ports[SERVE_MAX_WORKERS];
 	size_t n;     /* sockets open */
 	size_t lines; /* startup lines: one per inherited socket, one for --threads */
@@ -98,7 +101,7 @@ static void add_socket(struct sockets *sk, int fd, const struct net_addr *bound,
 	net_to_peer((const struct sockaddr *)&bound->ss, &local);
 	sk->fds[sk->n] = fd;
 	sk->ports[sk->n] = local.port;
-	snprintf(sk->names[sk->n], sizeof(sk->names[0]), "%s", name);
+	sk->names[sk->n] = name;
 	sk->n++;
 }
 
@@ -129,7 +132,7 @@ static int inherit_sockets(const struct server_opts *opts, struct sockets *sk)
 	for (int i = 0; i < count; i++) {
 		struct net_addr bound;
 		struct echo_peer local;
-		char name[ADDR_STR_MAX];
+		char *name = sk->formatted[sk->n];
 		int fd = NET_LISTEN_FDS_START + i;
 
 		if (net_local_addr(fd, &bound) != 0 || check_max_size(opts, &bound) != 0) {
@@ -144,7 +147,7 @@ static int inherit_sockets(const struct server_opts *opts, struct sockets *sk)
 			close_sockets(sk);
 			return -1;
 		}
-		addr_format_host(name, sizeof(name), &local);
+		addr_format_host(name, sizeof(sk->formatted[0]), &local);
 		add_socket(sk, fd, &bound, name);
 	}
 	sk->lines = sk->n;
@@ -188,6 +191,17 @@ static int bind_sockets(const struct server_opts *opts, struct net_addr *addr, s
 	return 0;
 }
 
+/* 224.0.0.0/4 multicast, 240.0.0.0/4 (255.255.255.255 among them), ff00::/8. */
+static int group_address(const struct net_addr *addr)
+{
+	if (addr->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&addr->ss;
+
+		return (ntohl(sin->sin_addr.s_addr) >> 28) >= 0xe;
+	}
+	return IN6_IS_ADDR_MULTICAST(&((const struct sockaddr_in6 *)&addr->ss)->sin6_addr);
+}
+
 /* Resolve and bind; returns 0, or -1 after printing why (a setup error). */
 static int open_sockets(const struct server_opts *opts, struct sockets *sk)
 {
@@ -200,6 +214,13 @@ static int open_sockets(const struct server_opts *opts, struct sockets *sk)
 	}
 	if (check_max_size(opts, &addr) != 0)
 		return -1;
+	if (group_address(&addr)) {
+		fprintf(stderr,
+			"%s: --bind '%s': a multicast or broadcast address; an echo server answers "
+			"unicast requests only\n",
+			PROG, opts->bind);
+		return -1;
+	}
 	return bind_sockets(opts, &addr, sk);
 }
 
@@ -227,14 +248,23 @@ static int size_buffers(const struct server_opts *opts, const struct sockets *sk
 	return 0;
 }
 
-/* What the host says about sources: its loopback interface and its subnet broadcasts. */
-static void learn_host(struct server_opts *opts, struct serve_config *config)
+/*
+ * What the host says about sources: its loopback interface and its subnet
+ * broadcasts.  And the server's own ports: a request from one comes from
+ * another echo server on the same port, or is forged to look so, and
+ * answering would start an echo that never ends (between two servers with
+ * the default port, or a server and itself).
+ */
+static void learn_host(struct server_opts *opts, const struct sockets *sk,
+		       struct serve_config *config)
 {
 	uint8_t broadcast[POLICY_MAX_BROADCAST][4];
 	int n = net_broadcast_addresses(broadcast, POLICY_MAX_BROADCAST);
 
 	for (int i = 0; i < n; i++)
 		(void)policy_add_broadcast(&opts->policy, broadcast[i]);
+	for (size_t i = 0; i < sk->n; i++)
+		policy_deny_port(&opts->policy, sk->ports[i]);
 	config->loopback_ifindex = net_loopback_ifindex();
 }
 
@@ -273,6 +303,23 @@ static int run(const struct sockets *sk, struct serve_config *config, const sigs
 	return serve_run_workers(sk->fds, sk->n, config, counters, &stop_requested, waitmask);
 }
 
+/*
+ * A worker is stuck writing the transcript to a reader that stopped
+ * reading, holding stdout's lock: exit() would flush stdout and wait with
+ * it.  Say so on stderr if it can take the line now (it may be the same
+ * pipe), and leave.
+ */
+static _Noreturn void abandon_stdout(void)
+{
+	static const char line[] = PROG ": stopped, but the transcript's reader stopped "
+					"reading: exiting without the summary\n";
+	struct pollfd err = {.fd = 2, .events = POLLOUT};
+
+	if (poll(&err, 1, 0) == 1 && (err.revents & POLLOUT))
+		(void)!write(2, line, sizeof(line) - 1);
+	_exit(1);
+}
+
 static int serve(struct server_opts *opts)
 {
 	struct serve_config config = {&opts->policy, NULL, NULL, opts->verbose ? stdout : NULL, 0,
@@ -301,7 +348,7 @@ static int serve(struct server_opts *opts)
 		close_sockets(&sk);
 		return 2;
 	}
-	learn_host(opts, &config);
+	learn_host(opts, &sk, &config);
 	if ((rc = make_limiter(opts, &limiter, &slots)) != 0) {
 		fprintf(stderr, "%s: --rate-limit: %s\n", PROG, strerror(-rc));
 		close_sockets(&sk);
@@ -321,6 +368,8 @@ static int serve(struct server_opts *opts)
 		config.plus = &plus;
 	}
 	rc = run(&sk, &config, &waitmask, &counters);
+	if (rc == -ETIMEDOUT)
+		abandon_stdout();
 	close_sockets(&sk);
 	free(slots);
 	serve_format_summary(summary, sizeof(summary), &counters);

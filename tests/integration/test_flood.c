@@ -93,8 +93,9 @@ static void test_flood_leaves_memory_flat_and_counters_consistent(void **state)
 {
 	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", NULL};
 	static const char *const reasons[] = {
-		"bad_peer", "bad_source",   "spoofed",   "not_allowed", "denied_port",
-		"too_big",  "rate_limited", "truncated", "send_errors", NULL};
+		"bad_peer",    "bad_source",  "spoofed", "not_unicast",
+		"not_allowed", "denied_port", "too_big", "rate_limited",
+		"truncated",   "send_errors", NULL};
 	unsigned long long received, echoed, dropped, sum = 0;
 	long before, after;
 	pid_t senders[SENDERS];

@@ -160,7 +160,8 @@ static void test_max_size_drops_and_counts(void **state)
 	assert_non_null(strstr(out, "dropped: too_big\n"));
 	assert_non_null(strstr(out, "sent 100 bytes back to ('127.0.0.1', "));
 	assert_non_null(strstr(out, "summary: received=3 bytes_in=65708 echoed=1 bytes_out=100 "
-				    "dropped=2 bad_peer=0 bad_source=0 spoofed=0 not_allowed=0 "
+				    "dropped=2 bad_peer=0 bad_source=0 spoofed=0 not_unicast=0 "
+				    "not_allowed=0 "
 				    "denied_port=0 too_big=2 rate_limited=0"));
 	free(out);
 	proc_cleanup(&s.proc);
@@ -186,7 +187,8 @@ static void test_summary_counts_on_sigterm(void **state)
 	assert_non_null(strstr(out, "starting up on localhost port "));
 	assert_non_null(strstr(out,
 			       "\nsummary: received=10 bytes_in=450 echoed=10 bytes_out=450 "
-			       "dropped=0 bad_peer=0 bad_source=0 spoofed=0 not_allowed=0 "
+			       "dropped=0 bad_peer=0 bad_source=0 spoofed=0 not_unicast=0 "
+			       "not_allowed=0 "
 			       "denied_port=0 too_big=0 rate_limited=0 truncated=0 send_errors=0 "
 			       "recv_errors=0 kernel_drops=0\n"));
 	free(out);
@@ -351,6 +353,45 @@ static void test_wake_signal_outside_the_workers_is_harmless(void **state)
 	proc_cleanup(&p);
 }
 
+/*
+ * A -v server whose transcript reader stopped reading (a paused pager) sits
+ * in write(2) with a datagram's lines.  A stop must still end it: after a
+ * grace of 2 s it exits 1, saying the summary is lost, instead of waiting
+ * for a reader that may never come back.
+ */
+static void test_stop_with_a_stalled_transcript_reader(void **state)
+{
+	const char *argv[] = {harness_server_bin, "--bind", "127.0.0.1", "--port", "0", "-v", NULL};
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	struct proc p;
+	int out[2], fd;
+	uint16_t port;
+	char *err;
+
+	(void)state;
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(proc_spawn_with(&p, argv, stdout_to, &out[1]), 0);
+	assert_int_equal(harness_startup_port(read_until(out[0], "\n"), &port), 0);
+	fill_pipe(out[1]);
+	fd = udp_bound("127.0.0.1", 0);
+	tolen = udp_addr("127.0.0.1", port, &to);
+	fill(request, 1000, 7);
+	assert_int_equal(sendto(fd, request, 1000, 0, (struct sockaddr *)&to, tolen), 1000);
+	usleep(200000); /* the worker is in write(2) now, the pipe being full */
+	assert_int_equal(kill(p.pid, SIGTERM), 0);
+	assert_int_equal(proc_wait(&p, HARNESS_WAIT_MS), 1);
+	err = proc_stderr(&p);
+	if (strcmp(err, "udpecho-server: stopped, but the transcript's reader stopped reading: "
+			"exiting without the summary\n") != 0)
+		fail_msg("stderr '%s'", err);
+	free(err);
+	close(fd);
+	close(out[0]);
+	close(out[1]);
+	proc_cleanup(&p);
+}
+
 /* Replies to a client that has gone (ICMP port unreachable) must not hurt the server. */
 static void test_vanished_clients_do_not_stop_the_server(void **state)
 {
@@ -403,6 +444,75 @@ static void test_loop_source_ports_are_dropped(void **state)
 	assert_int_equal(server_stop(&s, SIGINT), 0);
 	proc_cleanup(&s.proc);
 	close(fd);
+}
+
+/*
+ * A request from the server's own port is another echo server on that port
+ * (127.0.0.2 here), or forged to look so: answering starts an echo between
+ * the two that never ends.  Denied even with --deny-ports none.
+ */
+static void test_own_port_is_denied_as_a_source(void **state)
+{
+	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", "--deny-ports",
+			      "none",   "--threads", "2",      NULL};
+	struct server s;
+	char *out;
+	int twin, other;
+
+	(void)state;
+	assert_int_equal(server_start(&s, args), 0);
+	twin = udp_bound("127.0.0.2", s.port);
+	assert_true(twin >= 0);
+	other = udp_bound("127.0.0.2", 0);
+	expect_silence(twin, "127.0.0.1", s.port, 42);
+	expect_exact_echo(other, "127.0.0.1", s.port, 42);
+	close(twin);
+	close(other);
+	assert_int_equal(server_stop(&s, SIGINT), 0);
+	out = proc_stdout(&s.proc);
+	assert_non_null(strstr(out, " echoed=1 "));
+	assert_non_null(strstr(out, " denied_port=1 "));
+	free(out);
+	proc_cleanup(&s.proc);
+}
+
+/* Sends 42 bytes to a broadcast address with SO_BROADCAST; nothing may answer. */
+static void expect_broadcast_unanswered(uint16_t port)
+{
+	int fd = udp_bound("127.0.0.1", 0), on = 1;
+
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)), 0);
+	expect_silence(fd, "127.255.255.255", port, 42);
+	/* The server is alive and answers the same client by unicast. */
+	expect_exact_echo(fd, "127.0.0.1", port, 42);
+	close(fd);
+}
+
+/*
+ * One request to a broadcast address draws a reply from every echo server
+ * that hears it (the Fraggle attack): dropped as not_unicast, IPv4 and
+ * dual-stack sockets alike.
+ */
+static void test_broadcast_requests_are_dropped(void **state)
+{
+	static const char *const binds[] = {"0.0.0.0", "::"};
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		const char *args[] = {"--bind", binds[i], "--port", "0", "-v", NULL};
+		struct server s;
+		char *out;
+
+		assert_int_equal(server_start(&s, args), 0);
+		expect_broadcast_unanswered(s.port);
+		assert_int_equal(server_stop(&s, SIGINT), 0);
+		out = proc_stdout(&s.proc);
+		if (strstr(out, "dropped: not_unicast\n") == NULL ||
+		    strstr(out, " echoed=1 ") == NULL || strstr(out, " not_unicast=1 ") == NULL)
+			fail_msg("--bind %s: transcript '%s'", binds[i], out);
+		free(out);
+		proc_cleanup(&s.proc);
+	}
 }
 
 static void test_allow_list_answers_only_its_prefixes(void **state)
@@ -544,6 +654,8 @@ static void test_bad_arguments_exit_2_with_one_line(void **state)
 	const char *allow[] = {"--allow", "198.18.0.1/15", NULL};
 	const char *with_port[] = {"--bind", "127.0.0.1:7", NULL};
 	const char *bracketed[] = {"--bind", "[::1]", NULL};
+	const char *group_v4[] = {"--bind", "224.0.0.1", "--port", "0", NULL};
+	const char *group_v6[] = {"--bind", "ff02::1", "--port", "0", NULL};
 
 	(void)state;
 	expect_usage_error(port_range, "udpecho-server: --port: '70000' is out of range (0-65535)");
@@ -552,6 +664,10 @@ static void test_bad_arguments_exit_2_with_one_line(void **state)
 	expect_usage_error(bad_v6, "udpecho-server: --bind '::zz': not a valid IPv6 address");
 	expect_usage_error(with_port, "udpecho-server: --bind '127.0.0.1:7': not an address (the "
 				      "port goes in its own argument)");
+	expect_usage_error(group_v4, "udpecho-server: --bind '224.0.0.1': a multicast or broadcast "
+				     "address; an echo server answers unicast requests only");
+	expect_usage_error(group_v6, "udpecho-server: --bind 'ff02::1': a multicast or broadcast "
+				     "address; an echo server answers unicast requests only");
 	expect_usage_error(bracketed, "udpecho-server: --bind '[::1]': not an address (write IPv6 "
 				      "addresses without brackets)");
 	expect_usage_error(too_big_v4, "--max-size 65508 is larger than the IPv4 maximum of 65507");
@@ -662,6 +778,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_vanished_clients_do_not_stop_the_server),
 		cmocka_unit_test(test_loop_source_ports_are_dropped),
 		cmocka_unit_test(test_user_drops_root_after_binding),
+		cmocka_unit_test(test_stop_with_a_stalled_transcript_reader),
+		cmocka_unit_test(test_own_port_is_denied_as_a_source),
+		cmocka_unit_test(test_broadcast_requests_are_dropped),
 		cmocka_unit_test(test_allow_list_answers_only_its_prefixes),
 		cmocka_unit_test(test_rate_limit_per_source),
 		cmocka_unit_test(test_bad_arguments_exit_2_with_one_line),

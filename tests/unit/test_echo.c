@@ -186,6 +186,38 @@ static void test_loop_ports_are_dropped_by_default(void **state)
 	}
 }
 
+/* The server's own port joins the deny list whatever --deny-ports said. */
+static void test_own_port_is_denied(void **state)
+{
+	struct echo_policy policy;
+	struct echo_peer own = v4_peer(10000), next = v4_peer(10001);
+	struct echo_reply reply;
+
+	(void)state;
+	policy_init(&policy);
+	assert_int_equal(policy_set_deny_ports(&policy, "none"), 0);
+	policy_deny_port(&policy, 10000);
+	assert_int_equal(decide(&policy, &own, big, 10, &reply), ECHO_DROP_DENIED_PORT);
+	assert_int_equal(decide(&policy, &next, big, 10, &reply), ECHO_VERDICT_ECHO);
+}
+
+/* A request to a broadcast or multicast group is never answered, whoever sent it. */
+static void test_group_requests_are_dropped(void **state)
+{
+	struct echo_policy policy;
+	struct echo_peer v4 = v4_peer(40000), v6 = v6_peer(40000);
+	struct echo_reply reply;
+
+	(void)state;
+	policy_init(&policy);
+	v4.arrival_group = v6.arrival_group = 1;
+	assert_int_equal(decide(&policy, &v4, big, 0, &reply), ECHO_DROP_NOT_UNICAST);
+	assert_int_equal(decide(&policy, &v6, big, 42, &reply), ECHO_DROP_NOT_UNICAST);
+	assert_string_equal(echo_verdict_name(ECHO_DROP_NOT_UNICAST), "not_unicast");
+	v4.arrival_group = 0;
+	assert_int_equal(decide(&policy, &v4, big, 42, &reply), ECHO_VERDICT_ECHO);
+}
+
 static void test_peer_without_family_is_dropped(void **state)
 {
 	struct echo_policy policy;
@@ -212,6 +244,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classic_message_is_echoed),
+		cmocka_unit_test(test_own_port_is_denied),
+		cmocka_unit_test(test_group_requests_are_dropped),
 		cmocka_unit_test(test_empty_datagram_is_echoed),
 		cmocka_unit_test(test_boundaries_ipv4),
 		cmocka_unit_test(test_boundaries_ipv6),
