@@ -15,6 +15,9 @@
  *   twice             replies twice
  *   drop-every-other  drops every other datagram
  *   flip-at N         flips one bit of byte N in datagrams longer than N
+ *   xor-every-other N XORs byte N with 0x5a in every second reply (the 2nd,
+ *                     4th, ...): a plain echo whose first reply is exact
+ *   other-port        replies from a second socket, another port
  *   nul               stops at the first NUL byte (string handling)
  *   extra N           appends N bytes (CR LF ...) to every reply
  *   delay MS          answers every datagram MS milliseconds late
@@ -234,7 +237,7 @@ static int echo_plus(const struct defect *d, size_t len, unsigned long long recv
 	return 0;
 }
 
-static void serve(int fd, const struct defect *d)
+static void serve(int fd, int other, const struct defect *d)
 {
 	static struct sockaddr_storage previous;
 	static socklen_t previous_len;
@@ -267,6 +270,13 @@ static void serve(int fd, const struct defect *d)
 			continue;
 		if (strcmp(d->name, "flip-at") == 0 && len > (size_t)d->arg)
 			buf[d->arg] ^= 0x01;
+		if (strcmp(d->name, "xor-every-other") == 0 && len > (size_t)d->arg &&
+		    count % 2 == 0)
+			buf[d->arg] ^= 0x5a;
+		if (strcmp(d->name, "other-port") == 0) {
+			reply(other, buf, len, &from, fromlen);
+			continue;
+		}
 		if (strcmp(d->name, "nul") == 0)
 			len = strnlen((const char *)buf, len);
 		if (strcmp(d->name, "extra") == 0) {
@@ -299,14 +309,15 @@ static void serve(int fd, const struct defect *d)
 static int needs_arg(const char *name)
 {
 	return strcmp(name, "truncate") == 0 || strcmp(name, "flip-at") == 0 ||
-	       strcmp(name, "extra") == 0 || strcmp(name, "delay") == 0;
+	       strcmp(name, "xor-every-other") == 0 || strcmp(name, "extra") == 0 ||
+	       strcmp(name, "delay") == 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *host = "127.0.0.1";
 	struct defect d = {NULL, 0};
-	int port = 0, i = 1, fd;
+	int port = 0, i = 1, fd, other;
 	struct sigaction sa;
 
 	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
@@ -332,12 +343,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "zoo: cannot bind %s port %d: %s\n", host, port, strerror(errno));
 		return 2;
 	}
+	/* other-port's second socket: same address, a port of its own. */
+	other = udp_bind(host, 0);
+	if (other < 0) {
+		fprintf(stderr, "zoo: cannot bind %s port 0: %s\n", host, strerror(errno));
+		return 2;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	printf("zoo %s: starting up on %s port %d\n", d.name, host, udp_bound_port(fd));
 	fflush(stdout);
-	serve(fd, &d);
+	serve(fd, other, &d);
 	return 0;
 }
