@@ -169,6 +169,11 @@ static int judge(const struct exchange *ex)
 			ex->target_text);
 		return 1;
 	}
+	/* An empty reply has no "first 0 bytes" worth naming. */
+	if (ex->reply_len == 0 && ex->request_len > 0) {
+		fprintf(stderr, "%s: empty reply (request was %zu bytes)\n", PROG, ex->request_len);
+		return 1;
+	}
 	if (ex->reply_len != ex->request_len && diff == common) {
 		fprintf(stderr,
 			"%s: reply is %zu bytes, request was %zu (%s the first %zu match)\n", PROG,

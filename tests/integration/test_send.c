@@ -259,7 +259,7 @@ static void test_nothing_listening_exits_1(void **state)
 	proc_cleanup(&c);
 }
 
-enum fault { FAULT_FLIP_BYTE_17, FAULT_TRUNCATE_4096, FAULT_OTHER_SOURCE };
+enum fault { FAULT_FLIP_BYTE_17, FAULT_TRUNCATE_4096, FAULT_OTHER_SOURCE, FAULT_EMPTY };
 
 /* Plays a broken echo server on loopback for one `udpecho send`; returns its stderr. */
 static char *broken_exchange(enum fault fault, const char *message, const char *hex)
@@ -282,6 +282,8 @@ static char *broken_exchange(enum fault fault, const char *message, const char *
 		buf[17] ^= 0x20;
 	if (fault == FAULT_TRUNCATE_4096 && n > 4096)
 		n = 4096;
+	if (fault == FAULT_EMPTY)
+		n = 0;
 	assert_true(sendto(fault == FAULT_OTHER_SOURCE ? other : fd, buf, (size_t)n, 0,
 			   (struct sockaddr *)&from, sizeof(struct sockaddr_in)) == n);
 	assert_int_equal(proc_wait(&c, HARNESS_WAIT_MS), 1);
@@ -319,6 +321,9 @@ static void test_wrong_echoes_are_named(void **state)
 				 "(truncated: the first 4096 match)\n");
 	free(err);
 	free(broken_exchange(FAULT_OTHER_SOURCE, "hello", NULL));
+	err = broken_exchange(FAULT_EMPTY, "This is the message.  It will be repeated.", NULL);
+	assert_string_equal(err, "udpecho: empty reply (request was 42 bytes)\n");
+	free(err);
 }
 
 static void expect_send_usage_error(const char *const *args, const char *want)
