@@ -238,16 +238,13 @@ static void send_batch(struct bench *b, struct sock *s, unsigned n, uint64_t due
 	unsend(b, s, k - send_plain(b, s, k));
 }
 
-static void settle(struct bench *b, struct sock *s, uint64_t seq, const uint8_t *buf, size_t n,
-		   uint64_t now)
+static void settle(struct bench *b, struct sock *s, uint64_t seq, int exact, size_t n, uint64_t now)
 {
 	size_t slot = seq % RING;
 
-	if (seq >= s->next_seq || !s->live[slot])
-		return; /* a duplicate, or already counted lost */
 	s->live[slot] = 0;
 	s->outstanding--;
-	if (n != b->o->size || !verify(buf, n, seq)) {
+	if (!exact) {
 		b->wrong++;
 		return;
 	}
@@ -256,16 +253,73 @@ static void settle(struct bench *b, struct sock *s, uint64_t seq, const uint8_t 
 	hist_record(&b->lat, now > s->due[slot] ? now - s->due[slot] : 0);
 }
 
-/* One echoed datagram. */
+/* The oldest request of s still in flight; s->next_seq if none is. */
+static uint64_t oldest_live(const struct sock *s)
+{
+	uint64_t seq = s->oldest;
+
+	while (seq < s->next_seq && !s->live[seq % RING])
+		seq++;
+	return seq;
+}
+
+/*
+ * The request for seq, every byte: the header too (its due time is still in
+ * the ring: seq is less than RING behind next_seq), so a server that alters
+ * the send time or sequence number is caught, not only one that alters the
+ * pattern.
+ */
+static int exact(const struct bench *b, const struct sock *s, uint64_t seq, const uint8_t *buf,
+		 size_t n)
+{
+	if (n != b->o->size)
+		return 0;
+	if (n >= BENCH_HEADER && (get64(buf) != seq || get64(buf + 8) != s->due[seq % RING]))
+		return 0;
+	return verify(buf, n, seq);
+}
+
+/*
+ * A request with a header: 1 when the echo is settled or is an exact copy of
+ * one already settled (a duplicate, or one counted lost); 0 when it names no
+ * request it can be the echo of.
+ */
+static int by_header(struct bench *b, struct sock *s, const uint8_t *buf, size_t len, uint64_t now)
+{
+	uint64_t seq;
+
+	if (len < BENCH_HEADER)
+		return 0;
+	seq = get64(buf);
+	if (seq >= s->next_seq)
+		return 0; /* never sent: a corrupted sequence number */
+	if (s->next_seq - seq >= RING)
+		return len == b->o->size && verify(buf, len, seq); /* long lost; due time gone */
+	if (!s->live[seq % RING])
+		return exact(b, s, seq, buf, len);
+	settle(b, s, seq, exact(b, s, seq, buf, len), len, now);
+	return 1;
+}
+
+/*
+ * One echoed datagram.  Short requests are matched in order (FIFO): the
+ * oldest still outstanding.  An echo that names no request (its header
+ * altered, or cut short) is wrong, never ignored, and is matched the same
+ * way, so that the request it answered is not also counted lost.
+ */
 static void receive_one(struct bench *b, struct sock *s, const uint8_t *buf, size_t len,
 			uint64_t now)
 {
-	uint64_t seq = len >= BENCH_HEADER && b->o->size >= BENCH_HEADER ? get64(buf) : s->oldest;
+	uint64_t seq;
 
-	if (b->o->size < BENCH_HEADER)
-		while (seq < s->next_seq && !s->live[seq % RING])
-			seq++; /* FIFO: the oldest still outstanding */
-	settle(b, s, seq, buf, len, now);
+	if (b->o->size >= BENCH_HEADER && by_header(b, s, buf, len, now))
+		return;
+	seq = oldest_live(s);
+	if (seq < s->next_seq)
+		settle(b, s, seq, b->o->size < BENCH_HEADER && exact(b, s, seq, buf, len), len,
+		       now);
+	else if (b->o->size >= BENCH_HEADER)
+		b->wrong++; /* altered, and nothing is in flight to pin it on */
 }
 
 /* The UDP_GRO segment size of a received message, 0 when it is one datagram. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # udpecho bench against known servers: its counts agree with udpecho-server's
 # own counters, its latency is right against a server that delays every
-# datagram by a known time, and loss is loss.  Bounded: about 6 s in all.
+# datagram by a known time, and loss is loss.  Bounded: about 8 s in all.
 set -euo pipefail
 # shellcheck source=../lib/startup.sh
 source "$(dirname "$0")/../lib/startup.sh"
@@ -86,6 +86,23 @@ done
 "$client_bin" bench 127.0.0.1 "$port" --duration 0.3 --format json --size 600 --gso >"$tmp/f.json"
 jq -e '.echoed > 0 and .wrong == 0' "$tmp/f.json" >/dev/null ||
 	fail "flip-at 700 altered a 600-byte echo: $(cat "$tmp/f.json")"
+
+# 4b. Every byte is checked, the header too: byte 10 is in the due time (also at --size 16,
+#     all header), byte 3 in the sequence number. An echo naming a request never sent is
+#     wrong, matched to the oldest request in flight: not ignored, and not loss.
+for at in 10 3; do
+	start "flip$at" "$zoo_bin" --bind 127.0.0.1 flip-at "$at"
+	for size in 64 16; do
+		"$client_bin" bench 127.0.0.1 "$port" --duration 0.3 --format json --size "$size" \
+			>"$tmp/f.json" || true
+		if jq -e '.echoed == 0 and .wrong > 0 and .wrong == .sent and .lost == 0' \
+			"$tmp/f.json" >/dev/null; then
+			echo "ok   flip-at $at, bench --size $size: $(jq .wrong "$tmp/f.json") wrong"
+		else
+			fail "flip-at $at, bench --size $size: $(cat "$tmp/f.json")"
+		fi
+	done
+done
 
 # 5. Usage errors exit 2 with one line, sizes beyond the family's too (v4-mapped is IPv4).
 usage_error() { # WANT ARGS...: bench ARGS exits 2, saying WANT in one line
