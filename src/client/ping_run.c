@@ -36,7 +36,8 @@
 
 #define PROG "udpecho"
 #define SEQ_BYTES 4u
-#define ERRQUEUE_DATA 64u /* enough of the offending request for its sequence number */
+#define ERRQUEUE_DATA 64u    /* enough of the offending request for its sequence number */
+#define SERVER_TICK_NS 1000u /* UDPEchoPlus stamps count microseconds */
 
 static volatile sig_atomic_t interrupted;
 
@@ -181,10 +182,24 @@ static int judge_plus(struct ping *p, size_t len, struct ping_event *ev)
 	ev->plus = 1;
 	ev->resp_sn = h.resp_sn;
 	ev->server_ok = pingstat_server_us(h.recv_ts, h.reply_ts, &ev->server_us) == 0;
+	/*
+	 * The server's time is part of the round trip: one longer than the
+	 * round trip (by more than a tick of its microsecond counter) was not
+	 * written by a server, it is a corrupted plain echo.
+	 */
+	if (ev->server_ok && (uint64_t)ev->server_us * 1000u > ev->rtt_ns + SERVER_TICK_NS) {
+		snprintf(ev->why, sizeof(ev->why),
+			 "UDPEchoPlus server time %lu us exceeds the round trip %llu us",
+			 (unsigned long)ev->server_us, (unsigned long long)(ev->rtt_ns / 1000u));
+		return -1;
+	}
 	return 0;
 }
 
-/* Compares the reply with the request it names (rebuilt in p->req): 0, or -1 with ev->why. */
+/*
+ * Compares the reply with the request it names (rebuilt in p->req), whose
+ * round trip is in ev->rtt_ns: 0, or -1 with ev->why.
+ */
 static int judge(struct ping *p, size_t len, struct ping_event *ev)
 {
 	size_t size = p->o->size, common = len < size ? len : size;
@@ -196,8 +211,13 @@ static int judge(struct ping *p, size_t len, struct ping_event *ev)
 	}
 	if (diff == size)
 		return 0;
-	/* Auto and --plus requests carry zeros where a UDPEchoPlus server writes. */
-	if (p->o->mode != PING_RFC && echoplus_detect(p->req, size, p->rep, len))
+	/*
+	 * Auto and --plus requests carry zeros where a UDPEchoPlus server
+	 * writes.  Once the replies showed a plain echo, a later reply that
+	 * differs there is corrupt: a server does not turn into a responder.
+	 */
+	if (p->o->mode != PING_RFC && p->detected != PING_SEEN_RFC &&
+	    echoplus_detect(p->req, size, p->rep, len))
 		return judge_plus(p, len, ev);
 	if (p->o->mode == PING_RFC && echoplus_differs_only_in_fields(p->req, size, p->rep, len)) {
 		snprintf(ev->why, sizeof(ev->why),
@@ -248,6 +268,8 @@ static void on_reply(struct ping *p, size_t len, uint64_t now)
 		record(p, &ev);
 		return;
 	}
+	slot = &p->slots[ev.seq % PINGSTAT_WINDOW];
+	ev.rtt_ns = now - slot->sent_ns;
 	fill(p, p->req, ev.seq);
 	if (judge(p, len, &ev) != 0) {
 		ev.kind = PING_EV_CORRUPT;
@@ -255,8 +277,6 @@ static void on_reply(struct ping *p, size_t len, uint64_t now)
 		record(p, &ev);
 		return;
 	}
-	slot = &p->slots[ev.seq % PINGSTAT_WINDOW];
-	ev.rtt_ns = now - slot->sent_ns;
 	ev.late = slot->timed_out;
 	ev.class = pingstat_seqs_reply(p->seqs, ev.seq);
 	note_mode(p, ev.plus);

@@ -78,6 +78,15 @@ static struct server *start_zoo(const char *defect)
 	return start_bin(harness_zoo_bin, args);
 }
 
+/* A zoo defect that takes a number (flip-at N, ...). */
+static struct server *start_zoo_arg(const char *defect, const char *arg)
+{
+	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", defect, arg, NULL};
+
+	assert_non_null(harness_zoo_bin);
+	return start_bin(harness_zoo_bin, args);
+}
+
 static struct server *start_server(const char *bind, const char *extra)
 {
 	const char *args[] = {"--bind", bind, "--port", "0", extra, NULL};
@@ -382,6 +391,52 @@ static void test_json_is_one_object_with_the_same_numbers(void **state)
 	stop(s);
 }
 
+/*
+ * A plain echo that corrupts byte 14 (a reply time stamp's place) of every
+ * second reply: the first reply shows RFC 862, so the others are corrupt,
+ * not UDPEchoPlus replies with 23 ms of server time.
+ */
+static void test_plain_echo_stays_plain_once_detected(void **state)
+{
+	static const char *const args[] = {"-c", "4", "-i", "0.05", "-W", "0.1", NULL};
+	static const char *const plus[] = {"-c", "4", "-i", "0.05", "-W", "0.1", "--plus", NULL};
+	struct server *s;
+	char *out;
+
+	(void)state;
+	s = start_zoo_arg("xor-every-other", "14");
+	for (int i = 0; i < 2; i++) {
+		out = ping_out("127.0.0.1", s->port, i ? plus : args, 0);
+		expect_in(out, "\nmode: RFC 862: the replies are plain echoes\n");
+		expect_in(out, ": seq=1 corrupt: byte 14 differs (sent 0x00, got 0x5a)\n");
+		expect_in(out, ": seq=3 corrupt: byte 14 differs (sent 0x00, got 0x5a)\n");
+		expect_in(out, "4 requests sent, 2 replies received, 2 corrupt, 50% loss");
+		assert_null(strstr(out, "server="));
+		assert_null(strstr(out, "UDPEchoPlus:"));
+		free(out);
+	}
+	stop(s);
+}
+
+/* A reply whose server time is longer than its round trip was not written by a server. */
+static void test_server_time_beyond_the_round_trip_is_corrupt(void **state)
+{
+	static const char *const args[] = {"-c", "2", "-i", "0.05", "-W", "0.2", NULL};
+	struct server *s;
+	char *out;
+
+	(void)state;
+	/* Bit 0 of byte 12: TestRespReplyTimeStamp 2^24 us (16.8 s) after a zero receive stamp. */
+	s = start_zoo_arg("flip-at", "12");
+	out = ping_out("127.0.0.1", s->port, args, 1);
+	stop(s);
+	expect_in(out, ": seq=0 corrupt: UDPEchoPlus server time 16777216 us exceeds the round "
+		       "trip ");
+	expect_in(out, "2 requests sent, 0 replies received, 2 corrupt, 100% loss");
+	assert_null(strstr(out, "mode: UDPEchoPlus"));
+	free(out);
+}
+
 static void test_plus_against_plain_server_says_it_is_not_echoplus(void **state)
 {
 	static const char *const args[] = {"-c", "2", "-i", "0.05", "--plus", NULL};
@@ -552,6 +607,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_echo_plus_server_shows_fields_and_directions,
 					  stop_all),
 		cmocka_unit_test_teardown(test_echo_plus_loss_by_direction_through_a_lossy_relay,
+					  stop_all),
+		cmocka_unit_test_teardown(test_plain_echo_stays_plain_once_detected, stop_all),
+		cmocka_unit_test_teardown(test_server_time_beyond_the_round_trip_is_corrupt,
 					  stop_all),
 		cmocka_unit_test_teardown(test_usage_errors_exit_2, stop_all),
 	};
