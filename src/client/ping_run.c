@@ -90,18 +90,37 @@ static uint32_t carried_seq(const uint8_t *buf, size_t len, unsigned bits)
 	return v;
 }
 
-/* The request a reply (or an ICMP error's copy of a request) names; UINT64_MAX if none. */
-static uint64_t named_seq(struct ping *p, const uint8_t *buf, size_t len)
+/*
+ * Empty datagrams: the oldest request not answered yet.  An ICMP error
+ * also skips those that already had one: each request causes at most one,
+ * so the next error belongs to the next request, not to the same one again.
+ */
+static uint64_t oldest_open(struct ping *p, int icmp)
+{
+	const struct pingstat_seqs *s = p->seqs;
+	uint64_t seq;
+
+	while (p->fifo < s->sent && pingstat_seqs_answered(s, p->fifo))
+		p->fifo++;
+	seq = p->fifo;
+	while (icmp && seq < s->sent &&
+	       (pingstat_seqs_answered(s, seq) || p->slots[seq % PINGSTAT_WINDOW].errored))
+		seq++;
+	return seq < s->sent ? seq : s->sent - 1;
+}
+
+/*
+ * The request a reply (or, icmp set, an ICMP error's copy of a request)
+ * names; UINT64_MAX if none.
+ */
+static uint64_t named_seq(struct ping *p, const uint8_t *buf, size_t len, int icmp)
 {
 	const struct pingstat_seqs *s = p->seqs;
 
 	if (s->sent == 0 || len < p->seq_bits / 8)
 		return UINT64_MAX;
-	if (p->seq_bits == 0) {
-		while (p->fifo < s->sent && pingstat_seqs_answered(s, p->fifo))
-			p->fifo++;
-		return p->fifo < s->sent ? p->fifo : s->sent - 1;
-	}
+	if (p->seq_bits == 0)
+		return oldest_open(p, icmp);
 	return pingstat_unwrap(s->sent - 1, carried_seq(buf, len, p->seq_bits), p->seq_bits);
 }
 
@@ -258,7 +277,7 @@ static void on_reply(struct ping *p, size_t len, uint64_t now)
 	struct ping_event ev = {.kind = PING_EV_REPLY, .bytes = len};
 	struct ping_slot *slot;
 
-	ev.seq = named_seq(p, p->rep, len);
+	ev.seq = named_seq(p, p->rep, len, 0);
 	if (ev.seq == UINT64_MAX || ev.seq >= p->seqs->sent ||
 	    p->seqs->sent - ev.seq > PINGSTAT_WINDOW) {
 		ev.kind = PING_EV_CORRUPT;
@@ -335,7 +354,7 @@ static void error_event(struct ping *p, const uint8_t *data, size_t len,
 		net_to_peer(offender, &peer);
 		addr_format_host(ev.from, sizeof(ev.from), &peer);
 	}
-	ev.seq = named_seq(p, data, len);
+	ev.seq = named_seq(p, data, len, 1);
 	if (ev.seq != UINT64_MAX && ev.seq < p->seqs->sent &&
 	    p->seqs->sent - ev.seq <= PINGSTAT_WINDOW)
 		p->slots[ev.seq % PINGSTAT_WINDOW].errored = 1;

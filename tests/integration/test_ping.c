@@ -361,6 +361,42 @@ static int jq_check(const struct proc *c, const char *filter)
 	return rc;
 }
 
+/*
+ * Empty requests carry no sequence number, so each error goes to the oldest
+ * request that has had neither a reply nor an error: one error per request,
+ * none left to time out.
+ */
+static void test_empty_requests_each_get_their_own_error(void **state)
+{
+	static const char *const text[] = {"-c", "3", "-i", "0.05", "-s", "0", NULL};
+	static const char *const json[] = {"-c", "3", "-i",       "0.05", "-s", "0",
+					   "-W", "1", "--format", "json", NULL};
+	int fd = udp_bound("127.0.0.1", 0);
+	uint16_t port;
+	struct proc c;
+	char line[160];
+	char *out;
+	uint64_t t0;
+
+	(void)state;
+	assert_true(fd >= 0);
+	port = udp_local_port(fd);
+	close(fd);
+	t0 = now_ms();
+	out = ping_out("127.0.0.1", port, text, 2);
+	assert_true(now_ms() - t0 < 1000); /* no -W wait for a request already failed */
+	for (int seq = 0; seq < 3; seq++) {
+		snprintf(line, sizeof(line), "From 127.0.0.1: seq=%d Port Unreachable", seq);
+		expect_in(out, line);
+	}
+	expect_in(out, "3 requests sent, 0 replies received, +3 errors, 100% loss");
+	assert_null(strstr(out, "no reply for"));
+	free(out);
+	ping_proc(&c, "127.0.0.1", port, json, 2);
+	assert_int_equal(jq_check(&c, "[.errors[].seq] == [0, 1, 2] and .timeouts == []"), 0);
+	proc_cleanup(&c);
+}
+
 static void test_json_is_one_object_with_the_same_numbers(void **state)
 {
 	static const char *const args[] = {"-c",  "4",        "-i",   "0.05", "-W",
@@ -611,6 +647,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_plain_echo_stays_plain_once_detected, stop_all),
 		cmocka_unit_test_teardown(test_server_time_beyond_the_round_trip_is_corrupt,
 					  stop_all),
+		cmocka_unit_test_teardown(test_empty_requests_each_get_their_own_error, stop_all),
 		cmocka_unit_test_teardown(test_usage_errors_exit_2, stop_all),
 	};
 
