@@ -182,19 +182,28 @@ static unsigned long long elapsed_ms(const struct ping *p)
 	return (unsigned long long)((p->end_ns - p->start_ns) / 1000000u);
 }
 
+/* "1 request", "2 requests": the summary reads as a sentence. */
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 static void text_counts(const struct ping *p)
 {
 	const struct pingstat_seqs *s = p->seqs;
 
 	printf("--- %s udp echo statistics ---\n", p->o->host);
-	printf("%llu requests sent, %llu replies received", (unsigned long long)s->sent,
-	       (unsigned long long)s->received);
+	printf("%llu %s sent, %llu %s received", (unsigned long long)s->sent,
+	       plural(s->sent, "request", "requests"), (unsigned long long)s->received,
+	       plural(s->received, "reply", "replies"));
 	if (s->duplicates)
-		printf(", +%llu duplicates", (unsigned long long)s->duplicates);
+		printf(", +%llu %s", (unsigned long long)s->duplicates,
+		       plural(s->duplicates, "duplicate", "duplicates"));
 	if (p->corrupt)
 		printf(", %llu corrupt", (unsigned long long)p->corrupt);
 	if (p->errors)
-		printf(", +%llu errors", (unsigned long long)p->errors);
+		printf(", +%llu %s", (unsigned long long)p->errors,
+		       plural(p->errors, "error", "errors"));
 	printf(", %s%% loss, time %llu ms\n", pct(lost(p), s->sent).text, elapsed_ms(p));
 }
 
@@ -226,9 +235,10 @@ static void text_plus(const struct ping *p)
 	if (p->plus_replies == 0)
 		return;
 	pingstat_dir_loss(&p->dir, p->seqs->sent, &d);
-	printf("UDPEchoPlus: the server answered %llu of our %llu requests seq=%llu..%llu\n",
+	printf("UDPEchoPlus: the server answered %llu of our %llu %s seq=%llu..%llu\n",
 	       (unsigned long long)d.answered, (unsigned long long)d.window,
-	       (unsigned long long)p->dir.gen_lo, (unsigned long long)p->dir.gen_hi);
+	       plural(d.window, "request", "requests"), (unsigned long long)p->dir.gen_lo,
+	       (unsigned long long)p->dir.gen_hi);
 	printf("upstream (client->server): %llu lost (%s%%), ", (unsigned long long)d.up_lost,
 	       pct(d.up_lost, d.window).text);
 	text_variation(&p->up);

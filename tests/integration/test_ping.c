@@ -598,6 +598,36 @@ static void test_echo_plus_loss_by_direction_through_a_lossy_relay(void **state)
 	stop(s);
 }
 
+/* One of a thing reads as one: "1 request sent, 1 reply received". */
+static void test_singular_counts(void **state)
+{
+	static const char *const one[] = {"-c", "1", NULL};
+	int fd = udp_bound("127.0.0.1", 0);
+	struct server *s;
+	uint16_t closed;
+	char *out;
+
+	(void)state;
+	assert_true(fd >= 0);
+	closed = udp_local_port(fd);
+	close(fd);
+	s = start_server("127.0.0.1", NULL);
+	out = ping_out("127.0.0.1", s->port, one, 0);
+	expect_in(out, "\n1 request sent, 1 reply received, 0% loss, time ");
+	free(out);
+	stop(s);
+	out = ping_out("127.0.0.1", closed, one, 2);
+	expect_in(out, "\n1 request sent, 0 replies received, +1 error, 100% loss, time ");
+	free(out);
+	if (echo_plus_missing())
+		return;
+	s = start_server("127.0.0.1", "--echo-plus");
+	out = ping_out("127.0.0.1", s->port, one, 0);
+	expect_in(out, "\nUDPEchoPlus: the server answered 1 of our 1 request seq=0..0\n");
+	free(out);
+	stop(s);
+}
+
 static void test_usage_errors_exit_2(void **state)
 {
 	static const char *const bad[][6] = {
@@ -648,6 +678,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_server_time_beyond_the_round_trip_is_corrupt,
 					  stop_all),
 		cmocka_unit_test_teardown(test_empty_requests_each_get_their_own_error, stop_all),
+		cmocka_unit_test_teardown(test_singular_counts, stop_all),
 		cmocka_unit_test_teardown(test_usage_errors_exit_2, stop_all),
 	};
 
