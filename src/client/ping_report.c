@@ -204,6 +204,9 @@ static void text_counts(const struct ping *p)
 	if (p->errors)
 		printf(", +%llu %s", (unsigned long long)p->errors,
 		       plural(p->errors, "error", "errors"));
+	/* Not replies (the socket is unconnected); a server that answers from elsewhere. */
+	if (p->foreign)
+		printf(", %llu from another address", (unsigned long long)p->foreign);
 	printf(", %s%% loss, time %llu ms\n", pct(lost(p), s->sent).text, elapsed_ms(p));
 }
 
@@ -393,12 +396,12 @@ static void json_report(const struct ping *p)
 	json_events(p, PING_EV_ERROR, "errors");
 	json_events(p, PING_EV_CORRUPT, "corrupt");
 	printf(", \"summary\": {\"sent\": %llu, \"received\": %llu, \"duplicates\": %llu, "
-	       "\"corrupt\": %llu, \"errors\": %llu, \"timeouts\": %llu, \"loss_pct\": %.3f, "
-	       "\"time_ms\": %llu, ",
+	       "\"corrupt\": %llu, \"errors\": %llu, \"timeouts\": %llu, \"foreign\": %llu, "
+	       "\"loss_pct\": %.3f, \"time_ms\": %llu, ",
 	       (unsigned long long)s->sent, (unsigned long long)s->received,
 	       (unsigned long long)s->duplicates, (unsigned long long)p->corrupt,
 	       (unsigned long long)p->errors, (unsigned long long)p->timeouts,
-	       pingstat_loss_pct(lost(p), s->sent), elapsed_ms(p));
+	       (unsigned long long)p->foreign, pingstat_loss_pct(lost(p), s->sent), elapsed_ms(p));
 	pingstat_acc_summary(&p->rtt, &r);
 	json_summary_of("rtt_ms", &r, 1e6);
 	json_plus(p);

@@ -628,6 +628,33 @@ static void test_singular_counts(void **state)
 	stop(s);
 }
 
+/* A server that answers from another port: no reply, but the summary says what came instead. */
+static void test_replies_from_another_address_are_counted(void **state)
+{
+	static const char *const text[] = {"-c", "2", "-i", "0.05", "-W", "0.2", NULL};
+	static const char *const json[] = {"-c",  "2",        "-i",   "0.05", "-W",
+					   "0.2", "--format", "json", NULL};
+	struct server *s;
+	struct proc c;
+	char *out;
+
+	(void)state;
+	s = start_zoo("other-port");
+	out = ping_out("127.0.0.1", s->port, text, 1);
+	expect_in(out, "2 requests sent, 0 replies received, 2 from another address, 100% loss");
+	free(out);
+	ping_proc(&c, "127.0.0.1", s->port, json, 1);
+	assert_int_equal(jq_check(&c, ".summary.foreign == 2 and .summary.received == 0"), 0);
+	proc_cleanup(&c);
+	stop(s);
+	/* None: the summary line does not mention it. */
+	s = start_server("127.0.0.1", NULL);
+	out = ping_out("127.0.0.1", s->port, text, 0);
+	assert_null(strstr(out, "another address"));
+	free(out);
+	stop(s);
+}
+
 static void test_usage_errors_exit_2(void **state)
 {
 	static const char *const bad[][6] = {
@@ -679,6 +706,7 @@ int main(int argc, char **argv)
 					  stop_all),
 		cmocka_unit_test_teardown(test_empty_requests_each_get_their_own_error, stop_all),
 		cmocka_unit_test_teardown(test_singular_counts, stop_all),
+		cmocka_unit_test_teardown(test_replies_from_another_address_are_counted, stop_all),
 		cmocka_unit_test_teardown(test_usage_errors_exit_2, stop_all),
 	};
 
