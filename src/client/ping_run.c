@@ -36,8 +36,7 @@
 
 #define PROG "udpecho"
 #define SEQ_BYTES 4u
-#define ERRQUEUE_DATA 64u    /* enough of the offending request for its sequence number */
-#define SERVER_TICK_NS 1000u /* UDPEchoPlus stamps count microseconds */
+#define ERRQUEUE_DATA 64u /* enough of the offending request for its sequence number */
 
 static volatile sig_atomic_t interrupted;
 
@@ -203,10 +202,11 @@ static int judge_plus(struct ping *p, size_t len, struct ping_event *ev)
 	ev->server_ok = pingstat_server_us(h.recv_ts, h.reply_ts, &ev->server_us) == 0;
 	/*
 	 * The server's time is part of the round trip: one longer than the
-	 * round trip (by more than a tick of its microsecond counter) was not
-	 * written by a server, it is a corrupted plain echo.
+	 * round trip, by more than the slack check allows a responder's coarse
+	 * clock, was not written by a server: it is a corrupted plain echo.
 	 */
-	if (ev->server_ok && (uint64_t)ev->server_us * 1000u > ev->rtt_ns + SERVER_TICK_NS) {
+	if (ev->server_ok &&
+	    (uint64_t)ev->server_us * 1000u > ev->rtt_ns + ECHOPLUS_CLOCK_SLACK_US * 1000ull) {
 		snprintf(ev->why, sizeof(ev->why),
 			 "UDPEchoPlus server time %lu us exceeds the round trip %llu us",
 			 (unsigned long)ev->server_us, (unsigned long long)(ev->rtt_ns / 1000u));
