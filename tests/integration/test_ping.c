@@ -231,8 +231,8 @@ static void test_duplicates_are_called_out_not_counted(void **state)
 	expect_in(out, ": seq=0 time=");
 	expect_in(out, " (DUP!)\n");
 	/* The run ends with the last first reply: its duplicate may come too late to count. */
-	expect_in(out, "2 requests sent, 2 replies received, +");
-	expect_in(out, " duplicates, 0% loss");
+	if (strstr(out, "2 requests sent, 2 replies received, +1 duplicate, 0% loss") == NULL)
+		expect_in(out, "2 requests sent, 2 replies received, +2 duplicates, 0% loss");
 	free(out);
 }
 
@@ -437,12 +437,11 @@ static void test_plain_echo_stays_plain_once_detected(void **state)
 	static const char *const args[] = {"-c", "4", "-i", "0.05", "-W", "0.1", NULL};
 	static const char *const plus[] = {"-c", "4", "-i", "0.05", "-W", "0.1", "--plus", NULL};
 	struct server *s;
-	char *out;
 
 	(void)state;
 	s = start_zoo_arg("xor-every-other", "14");
 	for (int i = 0; i < 2; i++) {
-		out = ping_out("127.0.0.1", s->port, i ? plus : args, 0);
+		char *out = ping_out("127.0.0.1", s->port, i ? plus : args, 0);
 		expect_in(out, "\nmode: RFC 862: the replies are plain echoes\n");
 		expect_in(out, ": seq=1 corrupt: byte 14 differs (sent 0x00, got 0x5a)\n");
 		expect_in(out, ": seq=3 corrupt: byte 14 differs (sent 0x00, got 0x5a)\n");
