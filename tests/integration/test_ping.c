@@ -275,20 +275,28 @@ static void test_every_size_from_empty_to_the_maximum(void **state)
 	stop(s);
 }
 
+/* A port nothing listens on (bound, then freed): the kernel answers with port unreachable. */
+static uint16_t closed_port(void)
+{
+	int fd = udp_bound("127.0.0.1", 0);
+	uint16_t port;
+
+	assert_true(fd >= 0);
+	port = udp_local_port(fd);
+	close(fd);
+	return port;
+}
+
 /* A port nobody listens on: one ICMP port unreachable per request, exit 2, at once. */
 static void test_nothing_listening_is_a_network_error(void **state)
 {
 	static const char *const args[] = {"-c", "3", "-i", "0.05", NULL};
-	int fd = udp_bound("127.0.0.1", 0);
-	uint16_t port;
+	uint16_t port = closed_port();
 	char line[160];
 	char *out;
 	uint64_t t0;
 
 	(void)state;
-	assert_true(fd >= 0);
-	port = udp_local_port(fd);
-	close(fd); /* free again: the kernel answers with port unreachable */
 	t0 = now_ms();
 	out = ping_out("127.0.0.1", port, args, 2);
 	assert_true(now_ms() - t0 < 1000); /* errors end each request; no -W wait */
@@ -371,17 +379,13 @@ static void test_empty_requests_each_get_their_own_error(void **state)
 	static const char *const text[] = {"-c", "3", "-i", "0.05", "-s", "0", NULL};
 	static const char *const json[] = {"-c", "3", "-i",       "0.05", "-s", "0",
 					   "-W", "1", "--format", "json", NULL};
-	int fd = udp_bound("127.0.0.1", 0);
-	uint16_t port;
+	uint16_t port = closed_port();
 	struct proc c;
 	char line[160];
 	char *out;
 	uint64_t t0;
 
 	(void)state;
-	assert_true(fd >= 0);
-	port = udp_local_port(fd);
-	close(fd);
 	t0 = now_ms();
 	out = ping_out("127.0.0.1", port, text, 2);
 	assert_true(now_ms() - t0 < 1000); /* no -W wait for a request already failed */
@@ -601,15 +605,11 @@ static void test_echo_plus_loss_by_direction_through_a_lossy_relay(void **state)
 static void test_singular_counts(void **state)
 {
 	static const char *const one[] = {"-c", "1", NULL};
-	int fd = udp_bound("127.0.0.1", 0);
+	uint16_t closed = closed_port();
 	struct server *s;
-	uint16_t closed;
 	char *out;
 
 	(void)state;
-	assert_true(fd >= 0);
-	closed = udp_local_port(fd);
-	close(fd);
 	s = start_server("127.0.0.1", NULL);
 	out = ping_out("127.0.0.1", s->port, one, 0);
 	expect_in(out, "\n1 request sent, 1 reply received, 0% loss, time ");

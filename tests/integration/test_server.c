@@ -139,6 +139,19 @@ static void test_wildcard_reply_comes_from_request_address_dual_stack(void **sta
 	reply_source("::", targets, 4);
 }
 
+/* Stops s with sig and asserts that its output holds want and also (unless NULL). */
+static void stop_expecting(struct server *s, int sig, const char *want, const char *also)
+{
+	char *out;
+
+	assert_int_equal(server_stop(s, sig), 0);
+	out = proc_stdout(&s->proc);
+	if (strstr(out, want) == NULL || (also != NULL && strstr(out, also) == NULL))
+		fail_msg("server output '%s' lacks '%s' or '%s'", out, want, also ? also : "");
+	free(out);
+	proc_cleanup(&s->proc);
+}
+
 static void test_max_size_drops_and_counts(void **state)
 {
 	const char *args[] = {"--bind", "127.0.0.1",  "--port", "0",
@@ -422,7 +435,6 @@ static void test_loop_source_ports_are_dropped(void **state)
 	const char *deny[] = {"--bind", "127.0.0.1", "--port", "0", NULL};
 	const char *allow[] = {"--bind", "127.0.0.1", "--port", "0", "--deny-ports", "none", NULL};
 	struct server s;
-	char *out;
 	int fd;
 
 	(void)state;
@@ -434,11 +446,7 @@ static void test_loop_source_ports_are_dropped(void **state)
 	fd = udp_bound("127.0.0.1", 7);
 	assert_true(fd >= 0);
 	expect_silence(fd, "127.0.0.1", s.port, 42);
-	assert_int_equal(server_stop(&s, SIGINT), 0);
-	out = proc_stdout(&s.proc);
-	assert_non_null(strstr(out, " denied_port=1 "));
-	free(out);
-	proc_cleanup(&s.proc);
+	stop_expecting(&s, SIGINT, " denied_port=1 ", NULL);
 	assert_int_equal(server_start(&s, allow), 0);
 	expect_exact_echo(fd, "127.0.0.1", s.port, 42);
 	assert_int_equal(server_stop(&s, SIGINT), 0);
@@ -456,7 +464,6 @@ static void test_own_port_is_denied_as_a_source(void **state)
 	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", "--deny-ports",
 			      "none",   "--threads", "2",      NULL};
 	struct server s;
-	char *out;
 	int twin, other;
 
 	(void)state;
@@ -468,12 +475,7 @@ static void test_own_port_is_denied_as_a_source(void **state)
 	expect_exact_echo(other, "127.0.0.1", s.port, 42);
 	close(twin);
 	close(other);
-	assert_int_equal(server_stop(&s, SIGINT), 0);
-	out = proc_stdout(&s.proc);
-	assert_non_null(strstr(out, " echoed=1 "));
-	assert_non_null(strstr(out, " denied_port=1 "));
-	free(out);
-	proc_cleanup(&s.proc);
+	stop_expecting(&s, SIGINT, " echoed=1 ", " denied_port=1 ");
 }
 
 /* Sends 42 bytes to a broadcast address with SO_BROADCAST; nothing may answer. */
@@ -520,7 +522,6 @@ static void test_allow_list_answers_only_its_prefixes(void **state)
 	const char *args[] = {
 		"--bind", "0.0.0.0", "--port", "0", "--allow", "127.0.0.2/32,fd00::/8", NULL};
 	struct server s;
-	char *out;
 	int in, outside;
 
 	(void)state;
@@ -531,12 +532,7 @@ static void test_allow_list_answers_only_its_prefixes(void **state)
 	expect_silence(outside, "127.0.0.1", s.port, 42);
 	close(in);
 	close(outside);
-	assert_int_equal(server_stop(&s, SIGTERM), 0);
-	out = proc_stdout(&s.proc);
-	assert_non_null(strstr(out, " echoed=1 "));
-	assert_non_null(strstr(out, " not_allowed=1 "));
-	free(out);
-	proc_cleanup(&s.proc);
+	stop_expecting(&s, SIGTERM, " echoed=1 ", " not_allowed=1 ");
 }
 
 /* 30 datagrams at once against 10 a second with bursts of 5: 5 pass, the rest are counted. */
