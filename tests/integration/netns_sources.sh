@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sources no real sender has, sent for real.  Two hosts in namespaces made
 # here; the client host forges datagrams with a raw socket and udpecho-server
-# (dual-stack, -v) must drop each with its reason, and still echo a normal
-# one.  The server host accepts 127.0.0.0/8 sources on its veth
+# (dual-stack, -v) must drop each with its reason, requests to a broadcast
+# address or a multicast group too, and still echo a normal one.  The server host accepts 127.0.0.0/8 sources on its veth
 # (route_localnet, accept_local, no rp_filter) so that a spoofed loopback
 # source reaches the server, which must refuse it itself.  Needs root.
 set -euo pipefail
@@ -56,6 +56,8 @@ forge ::ffff:198.18.1.2 fd00:1::1 7007 mapped-in-ipv6 # an IPv4-mapped source in
 forge :: fd00:1::1 7007 unspecified                   # the unspecified address
 forge ::198.18.1.2 fd00:1::1 7007 compatible          # a deprecated IPv4-compatible address
 forge 127.0.0.1 198.18.1.1 7007 loopback              # a loopback source off the wire
+forge 198.18.1.2 198.18.1.255 7007 subnet-broadcast   # to every host of the subnet (Fraggle)
+forge fd00:1::2 "ff02::1%ue-c$$" 7007 all-nodes       # to every IPv6 node on the link
 forge 198.18.1.2 198.18.1.1 7007 normal               # a real one: echoed
 sleep 0.5
 kill -INT "$pid"
@@ -84,8 +86,10 @@ fate mapped-in-ipv6 bad_source "v4-mapped source inside an IPv6 packet"
 fate unspecified bad_source "unspecified source"
 fate compatible bad_source "IPv4-compatible source"
 fate loopback spoofed "loopback source from the veth"
+fate subnet-broadcast not_unicast "request to the subnet's broadcast address"
+fate all-nodes not_unicast "request to the IPv6 all-nodes group"
 expect "sent 6 bytes back to ('::ffff:198.18.1.2', 40000, 0, 0)" "a real source is echoed"
-expect " dropped=4 bad_peer=0 bad_source=3 spoofed=1 " "counters by reason"
+expect " dropped=6 bad_peer=0 bad_source=3 spoofed=1 not_unicast=2 " "counters by reason"
 if [ "$failures" -ne 0 ]; then
 	cat "$tmp/server.out"
 	exit 1

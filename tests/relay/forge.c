@@ -4,9 +4,13 @@
  * sender has.  Used inside network namespaces the tests create.
  *
  *   forge SRC DST PORT [PAYLOAD]     (SRC and DST both IPv4 or both IPv6)
+ *
+ * DST may be a broadcast address, or a multicast group with its interface
+ * (ff02::1%eth0).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,7 +81,9 @@ static int send4(const char *s, const char *d, uint16_t port, const char *payloa
 	pkt[9] = 17; /* the kernel fills id and checksum with IP_HDRINCL */
 	memcpy(&to.sin_addr, pkt + 16, 4);
 	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-	if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) != 0)
+	/* SO_BROADCAST: a destination may be a subnet's broadcast address. */
+	if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) != 0)
 		return -errno;
 	if (sendto(fd, pkt, n, 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)n)
 		return -errno;
@@ -85,13 +91,19 @@ static int send4(const char *s, const char *d, uint16_t port, const char *payloa
 	return 0;
 }
 
-static int send6(const char *s, const char *d, uint16_t port, const char *payload)
+/* DST may name its interface, as a link-local multicast group needs: ff02::1%eth0. */
+static int send6(const char *s, const char *dst, uint16_t port, const char *payload)
 {
 	uint8_t pkt[1500] = {0};
 	struct sockaddr_in6 to = {.sin6_family = AF_INET6};
+	const char *scope = strchr(dst, '%');
+	char d[INET6_ADDRSTRLEN];
 	size_t n;
 	int fd;
 
+	snprintf(d, sizeof(d), "%.*s", (int)(scope ? (size_t)(scope - dst) : strlen(dst)), dst);
+	if (scope != NULL && (to.sin6_scope_id = if_nametoindex(scope + 1)) == 0)
+		return -ENODEV;
 	if (inet_pton(AF_INET6, s, pkt + 8) != 1 || inet_pton(AF_INET6, d, pkt + 24) != 1)
 		return -EINVAL;
 	n = udp(pkt + 40, pkt + 8, pkt + 24, 16, port, payload);
