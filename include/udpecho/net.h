@@ -64,13 +64,12 @@ int net_bind_server(const struct net_addr *addr);
 
 /*
  * --threads: several sockets on one address, the kernel spreading senders
- * over them by their address hash.  The first is bound alone by
- * net_bind_server, so a port that another process holds is "in use" even
- * when that process shares it too; net_share_port then opens it
- * (SO_REUSEPORT after bind) and net_bind_server_shared joins it.
- * Both return 0 or the fd, or -errno.
+ * over them by their address hash.  net_bind_server_first binds alone, so a
+ * port that another process holds is "in use" even when that process
+ * shares it too, then opens it (SO_REUSEPORT after bind);
+ * net_bind_server_shared joins it.  Both return the fd or -errno.
  */
-int net_share_port(int fd);
+int net_bind_server_first(const struct net_addr *addr);
 int net_bind_server_shared(const struct net_addr *addr);
 
 /* UDP_GRO on or off: runs of same-size datagrams from one sender arrive as one buffer. */

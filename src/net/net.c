@@ -203,7 +203,14 @@ static int enable_pktinfo(int fd, int family)
 	return rc;
 }
 
-static int bind_server(const struct net_addr *addr, int shared)
+/* How a server socket meets SO_REUSEPORT. */
+enum share {
+	SHARE_NONE, /* bound alone, and stays so */
+	SHARE_OPEN, /* bound alone (a port held by anyone is in use), then opened to joiners */
+	SHARE_JOIN, /* joins a port opened so */
+};
+
+static int bind_server(const struct net_addr *addr, enum share share)
 {
 	int family = addr->ss.ss_family;
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -213,10 +220,12 @@ static int bind_server(const struct net_addr *addr, int shared)
 		return -errno;
 	/* IPV6_V6ONLY only applies to the wildcard, but setting it 0 is harmless elsewhere. */
 	rc = enable_pktinfo(fd, family);
-	if (rc == 0 && shared)
+	if (rc == 0 && share == SHARE_JOIN)
 		rc = set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
 	if (rc == 0 && bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0)
 		rc = -errno;
+	if (rc == 0 && share == SHARE_OPEN)
+		rc = set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
 	if (rc != 0) {
 		close(fd);
 		return rc;
@@ -226,17 +235,17 @@ static int bind_server(const struct net_addr *addr, int shared)
 
 int net_bind_server(const struct net_addr *addr)
 {
-	return bind_server(addr, 0);
+	return bind_server(addr, SHARE_NONE);
 }
 
-int net_share_port(int fd)
+int net_bind_server_first(const struct net_addr *addr)
 {
-	return set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+	return bind_server(addr, SHARE_OPEN);
 }
 
 int net_bind_server_shared(const struct net_addr *addr)
 {
-	return bind_server(addr, 1);
+	return bind_server(addr, SHARE_JOIN);
 }
 
 int net_set_blocking(int fd)

@@ -162,17 +162,15 @@ static int inherit_sockets(const struct server_opts *opts, struct sockets *sk)
 static int bind_sockets(const struct server_opts *opts, struct net_addr *addr, struct sockets *sk)
 {
 	for (unsigned i = 0; i < opts->threads; i++) {
-		int fd = i == 0 ? net_bind_server(addr) : net_bind_server_shared(addr);
 		struct net_addr bound;
+		int fd;
 
-		if (fd >= 0 && i == 0 && opts->threads > 1) {
-			int rc = net_share_port(fd);
-
-			if (rc != 0) {
-				close(fd);
-				fd = rc;
-			}
-		}
+		if (opts->threads == 1)
+			fd = net_bind_server(addr);
+		else if (i == 0)
+			fd = net_bind_server_first(addr);
+		else
+			fd = net_bind_server_shared(addr);
 		if (fd < 0) {
 			char where[ADDR_STR_MAX];
 
