@@ -47,8 +47,8 @@ struct echo_peer {
 	uint8_t arrival_known;
 	uint8_t arrival_loopback;
 	uint8_t arrival_ipv6;
-	uint8_t arrival_group; /* sent to a broadcast or multicast address, as the kernel routed it
-				*/
+	/* Sent to a broadcast or multicast address, as the kernel routed it. */
+	uint8_t arrival_group;
 };
 
 /* In the order the rules apply: the first that matches decides. */

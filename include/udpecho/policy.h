@@ -72,6 +72,9 @@ int policy_add_broadcast(struct echo_policy *policy, const uint8_t addr[4]);
  */
 int policy_set_allow(struct echo_policy *policy, const char *list);
 
+/* A multicast address (224.0.0.0/4, ff00::/8) or 255.255.255.255, IPv4-mapped too. */
+int policy_group_address(const struct echo_peer *peer);
+
 /* The rules, one by one, for tests and for handle_datagram. */
 int policy_source_bad(const struct echo_policy *policy, const struct echo_peer *peer);
 int policy_source_spoofed(const struct echo_peer *peer);

@@ -102,12 +102,26 @@ static int all_zero(const uint8_t *p, size_t n)
 	return n == 0;
 }
 
-static int ipv4_bad(const struct echo_policy *policy, const uint8_t a[4])
+static int ipv4_group(const uint8_t a[4])
 {
 	static const uint8_t limited_broadcast[4] = {255, 255, 255, 255};
 
+	return (a[0] & 0xf0) == 224 || memcmp(a, limited_broadcast, 4) == 0;
+}
+
+int policy_group_address(const struct echo_peer *peer)
+{
+	const uint8_t *v4 = ipv4_of(peer);
+
+	if (v4 != NULL)
+		return ipv4_group(v4);
+	return peer->family == ECHO_FAMILY_IPV6 && peer->addr[0] == 0xff;
+}
+
+static int ipv4_bad(const struct echo_policy *policy, const uint8_t a[4])
+{
 	/* 0.0.0.0/8 is "this network" (RFC 1122 3.2.1.3): a source only before configuration. */
-	if (a[0] == 0 || (a[0] & 0xf0) == 224 || memcmp(a, limited_broadcast, 4) == 0)
+	if (a[0] == 0 || ipv4_group(a))
 		return 1;
 	for (size_t i = 0; i < policy->nbroadcast; i++) {
 		if (memcmp(a, policy->broadcast[i], 4) == 0)
@@ -128,7 +142,7 @@ int policy_source_bad(const struct echo_policy *policy, const struct echo_peer *
 	}
 	if (peer->family != ECHO_FAMILY_IPV6)
 		return 0;
-	if (peer->addr[0] == 0xff) /* multicast */
+	if (policy_group_address(peer)) /* multicast */
 		return 1;
 	/* ::/96 holds :: (unspecified), ::1 (loopback) and the deprecated IPv4-compatible form. */
 	if (all_zero(peer->addr, 12))

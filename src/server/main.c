@@ -2,7 +2,6 @@
  * udpecho-server: parse, resolve, bind, announce, serve, summarise.
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 #include "udpecho/addr.h"
 #include "udpecho/net.h"
 #include "udpecho/plusserve.h"
+#include "udpecho/policy.h"
 #include "udpecho/ratelimit.h"
 #include "udpecho/serve.h"
 #include "udpecho/version.h"
@@ -189,21 +189,11 @@ static int bind_sockets(const struct server_opts *opts, struct net_addr *addr, s
 	return 0;
 }
 
-/* 224.0.0.0/4 multicast, 240.0.0.0/4 (255.255.255.255 among them), ff00::/8. */
-static int group_address(const struct net_addr *addr)
-{
-	if (addr->ss.ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)&addr->ss;
-
-		return (ntohl(sin->sin_addr.s_addr) >> 28) >= 0xe;
-	}
-	return IN6_IS_ADDR_MULTICAST(&((const struct sockaddr_in6 *)&addr->ss)->sin6_addr);
-}
-
 /* Resolve and bind; returns 0, or -1 after printing why (a setup error). */
 static int open_sockets(const struct server_opts *opts, struct sockets *sk)
 {
 	struct net_addr addr;
+	struct echo_peer local;
 	const char *why = NULL;
 
 	if (net_resolve(opts->bind, opts->port, NET_PREFER_V4, &addr, &why) != 0) {
@@ -212,7 +202,8 @@ static int open_sockets(const struct server_opts *opts, struct sockets *sk)
 	}
 	if (check_max_size(opts, &addr) != 0)
 		return -1;
-	if (group_address(&addr)) {
+	net_to_peer((const struct sockaddr *)&addr.ss, &local);
+	if (policy_group_address(&local)) {
 		fprintf(stderr,
 			"%s: --bind '%s': a multicast or broadcast address; an echo server answers "
 			"unicast requests only\n",

@@ -127,6 +127,32 @@ static struct echo_peer v6(const char *hex16)
 	return p;
 }
 
+/* What --bind refuses and a request may not be sent to: groups, not the wildcard. */
+static void test_group_addresses(void **state)
+{
+	const struct echo_peer groups[] = {
+		v4(224, 0, 0, 1),
+		v4(239, 255, 255, 255),
+		v4(255, 255, 255, 255),
+		v6("ff020000000000000000000000000001"),
+		v6("00000000000000000000ffffe0000001"), /* ::ffff:224.0.0.1 */
+	};
+	const struct echo_peer unicast[] = {
+		v4(0, 0, 0, 0),
+		v4(127, 0, 0, 1),
+		v4(223, 255, 255, 255),
+		v4(198, 18, 1, 255), /* a subnet broadcast: only the kernel's routing knows */
+		v6("00000000000000000000000000000000"),
+		v6("fd000000000000000000000000000001"),
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		assert_true(policy_group_address(&groups[i]));
+	for (size_t i = 0; i < sizeof(unicast) / sizeof(unicast[0]); i++)
+		assert_false(policy_group_address(&unicast[i]));
+}
+
 static void test_sources_no_real_sender_has(void **state)
 {
 	struct echo_policy policy;
@@ -264,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_list_with_ranges_replaces_defaults),
 		cmocka_unit_test(test_long_items_with_leading_zeros),
 		cmocka_unit_test(test_bad_lists_leave_policy_unchanged),
+		cmocka_unit_test(test_group_addresses),
 		cmocka_unit_test(test_sources_no_real_sender_has),
 		cmocka_unit_test(test_mapped_source_in_an_ipv6_packet_is_forged),
 		cmocka_unit_test(test_loopback_source_from_elsewhere_is_spoofed),
