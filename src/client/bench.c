@@ -39,16 +39,21 @@
 
 #define PROG "udpecho"
 #define BATCH 64
-#define RING 8192u                    /* per socket, > BENCH_MAX_WINDOW */
 #define LOSS_TIMEOUT_NS 1000000000ull /* a reply later than this counts as lost */
+/* Ring entries per socket: at least twice the largest window ... */
+#define RING_MIN 8192u
+_Static_assert(RING_MIN >= 2 * BENCH_MAX_WINDOW, "a window must fit in half a ring");
+/* ... and at most this many in all sockets' rings (9 bytes each: 72 MiB). */
+#define RING_MAX_TOTAL (1u << 23)
 #define DRAIN_NS 1000000000ull
 
 struct sock {
 	int fd;
-	uint64_t next_seq, oldest;
+	uint64_t next_seq, oldest; /* no seq before oldest is live; next_seq - oldest <= ring */
 	unsigned outstanding;
-	uint64_t due[RING]; /* when each outstanding request was due (ns) */
-	uint8_t live[RING];
+	uint64_t mask; /* ring entries - 1: request seq has entry seq & mask */
+	uint64_t *due; /* when each request in the ring was due (ns) */
+	uint8_t *live; /* sent, not yet echoed nor counted lost */
 };
 
 struct bench {
@@ -142,22 +147,31 @@ static int verify(const uint8_t *buf, size_t size, uint64_t seq)
 	return 1;
 }
 
-/* Prepares up to n requests of socket s at sendbuf; returns how many. */
-static unsigned prepare(struct bench *b, struct sock *s, unsigned n, uint64_t due0, uint64_t step)
+/*
+ * Prepares n requests of socket s at sendbuf.  A request still live in the
+ * entry a new one needs has been overtaken by a whole ring of later ones on
+ * its socket: it counts as lost now (before its timeout only where
+ * ring_entries says), and a lost request never makes the load wait.
+ */
+static void prepare(struct bench *b, struct sock *s, unsigned n, uint64_t due0, uint64_t step)
 {
 	size_t size = b->o->size;
-	unsigned k;
 
-	/* Seqs in flight stay within one ring, so no two share a slot. */
-	for (k = 0; k < n && s->next_seq - s->oldest < RING - 1; k++) {
+	for (unsigned k = 0; k < n; k++) {
 		uint64_t seq = s->next_seq++, due = step ? due0 + k * step : now_ns();
+		size_t slot = seq & s->mask;
 
+		if (s->live[slot]) {
+			s->outstanding--;
+			b->lost++;
+		}
 		fill(b->sendbuf + (size_t)k * size, size, seq, due);
-		s->due[seq % RING] = due;
-		s->live[seq % RING] = 1;
+		s->due[slot] = due;
+		s->live[slot] = 1;
 		s->outstanding++;
 	}
-	return k;
+	if (s->next_seq - s->oldest > s->mask + 1)
+		s->oldest = s->next_seq - (s->mask + 1);
 }
 
 /* Takes back the last n prepared requests, which the kernel did not take (a full buffer). */
@@ -166,7 +180,7 @@ static void unsend(struct bench *b, struct sock *s, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t seq = --s->next_seq;
 
-		s->live[seq % RING] = 0;
+		s->live[seq & s->mask] = 0;
 		s->outstanding--;
 	}
 	b->sent -= n;
@@ -220,13 +234,14 @@ static unsigned send_plain(struct bench *b, struct sock *s, unsigned k)
 /* Sends n requests on s, due from due0 every step ns (step 0: now). */
 static void send_batch(struct bench *b, struct sock *s, unsigned n, uint64_t due0, uint64_t step)
 {
-	unsigned max = n < BATCH ? n : BATCH, k;
+	unsigned k = n < BATCH ? n : BATCH;
 
-	if (b->gso && (size_t)max * b->o->size > ECHO_MAX_PAYLOAD_V4)
-		max = (unsigned)(ECHO_MAX_PAYLOAD_V4 / b->o->size);
-	k = prepare(b, s, max, due0, step);
-	if (k == 0)
-		return;
+	/* A GSO send holds at most 64 KiB: a datagram of more than half that goes plainly. */
+	if (b->gso && (size_t)k * b->o->size > ECHO_MAX_PAYLOAD_V4)
+		k = b->o->size * 2 > ECHO_MAX_PAYLOAD_V4
+			    ? 1
+			    : (unsigned)(ECHO_MAX_PAYLOAD_V4 / b->o->size);
+	prepare(b, s, k, due0, step);
 	b->sent += k;
 	if (b->gso && k > 1) {
 		int went = send_gso(b, s, k);
@@ -242,7 +257,7 @@ static void send_batch(struct bench *b, struct sock *s, unsigned n, uint64_t due
 
 static void settle(struct bench *b, struct sock *s, uint64_t seq, int exact, size_t n, uint64_t now)
 {
-	size_t slot = seq % RING;
+	size_t slot = seq & s->mask;
 
 	s->live[slot] = 0;
 	s->outstanding--;
@@ -260,14 +275,14 @@ static uint64_t oldest_live(const struct sock *s)
 {
 	uint64_t seq = s->oldest;
 
-	while (seq < s->next_seq && !s->live[seq % RING])
+	while (seq < s->next_seq && !s->live[seq & s->mask])
 		seq++;
 	return seq;
 }
 
 /*
  * The request for seq, every byte: the header too (its due time is still in
- * the ring: seq is less than RING behind next_seq), so a server that alters
+ * the ring: seq is less than a ring behind next_seq), so a server that alters
  * the send time or sequence number is caught, not only one that alters the
  * pattern.
  */
@@ -276,7 +291,7 @@ static int exact(const struct bench *b, const struct sock *s, uint64_t seq, cons
 {
 	if (n != b->o->size)
 		return 0;
-	if (n >= BENCH_HEADER && (get64(buf) != seq || get64(buf + 8) != s->due[seq % RING]))
+	if (n >= BENCH_HEADER && (get64(buf) != seq || get64(buf + 8) != s->due[seq & s->mask]))
 		return 0;
 	return verify(buf, n, seq);
 }
@@ -295,9 +310,9 @@ static int by_header(struct bench *b, struct sock *s, const uint8_t *buf, size_t
 	seq = get64(buf);
 	if (seq >= s->next_seq)
 		return 0; /* never sent: a corrupted sequence number */
-	if (s->next_seq - seq >= RING)
+	if (s->next_seq - seq > s->mask)
 		return len == b->o->size && verify(buf, len, seq); /* long lost; due time gone */
-	if (!s->live[seq % RING])
+	if (!s->live[seq & s->mask])
 		return exact(b, s, seq, buf, len);
 	settle(b, s, seq, exact(b, s, seq, buf, len), len, now);
 	return 1;
@@ -372,7 +387,7 @@ static void receive(struct bench *b, struct sock *s)
 			receive_one(b, s, buf, len, now);
 			msgs[i].msg_hdr.msg_controllen = b->gro ? sizeof(control[i].buf) : 0;
 		}
-		while (s->oldest < s->next_seq && !s->live[s->oldest % RING])
+		while (s->oldest < s->next_seq && !s->live[s->oldest & s->mask])
 			s->oldest++;
 	}
 	if (n < 0)
@@ -383,7 +398,7 @@ static void receive(struct bench *b, struct sock *s)
 static void expire(struct bench *b, struct sock *s, uint64_t now)
 {
 	while (s->oldest < s->next_seq) {
-		size_t slot = s->oldest % RING;
+		size_t slot = s->oldest & s->mask;
 
 		if (s->live[slot]) {
 			if (now < s->due[slot] || now - s->due[slot] < LOSS_TIMEOUT_NS)
@@ -429,7 +444,7 @@ static void send_scheduled(struct bench *b, uint64_t now, uint64_t *scheduled)
 
 		send_batch(b, s, (unsigned)n, b->start + *scheduled * step, step);
 		if (b->sent == before)
-			return; /* this socket's ring is full: the server is far behind */
+			return; /* the socket's buffer is full: again on the next pass, still due */
 		*scheduled += b->sent - before;
 	}
 }
@@ -479,9 +494,10 @@ static void run_load(struct bench *b)
 					receive(b, &b->socks[i]);
 			}
 		}
+		/* On every pass: a lost request frees its place in the window on time. */
+		for (unsigned i = 0; i < b->o->sockets; i++)
+			expire(b, &b->socks[i], now);
 		if (now >= next_tick) {
-			for (unsigned i = 0; i < b->o->sockets; i++)
-				expire(b, &b->socks[i], now);
 			if (tty)
 				progress(b, now);
 			next_tick = now + 1000000000u;
@@ -586,6 +602,50 @@ static int open_sockets(struct bench *b)
 	return 0;
 }
 
+/*
+ * Ring entries per socket, a power of two.  The closed loop has at most a
+ * window in flight, so RING_MIN (twice the largest) lets the rest of the
+ * window go on while a lost request waits out its timeout; a request that
+ * RING_MIN - window later ones have overtaken, about as many answered in
+ * the meantime, counts as lost then.  The open loop sends on schedule
+ * whatever comes back, so its ring holds its socket's requests of 1.25 loss
+ * timeouts: a request is overtaken before its timeout only where that would
+ * take more than RING_MAX_TOTAL entries in all, above 6.7 million requests
+ * a second.
+ */
+static uint64_t ring_entries(const struct bench_opts *o)
+{
+	uint64_t want = RING_MIN, cap = RING_MAX_TOTAL / o->sockets, n = RING_MIN;
+
+	if (o->rate != 0)
+		want = o->rate / o->sockets * 5 / 4 * (LOSS_TIMEOUT_NS / 1000000000u) + 1;
+	while (n < want && n < cap)
+		n *= 2;
+	return n;
+}
+
+/* Every socket's ring, all of it allocated now: -ENOMEM, with none kept. */
+static int alloc_rings(struct bench *b)
+{
+	uint64_t n = ring_entries(b->o);
+
+	for (unsigned i = 0; i < b->o->sockets; i++) {
+		struct sock *s = &b->socks[i];
+
+		s->mask = n - 1;
+		s->due = calloc(n, sizeof(*s->due));
+		s->live = calloc(n, sizeof(*s->live));
+		if (s->due == NULL || s->live == NULL) {
+			for (unsigned j = 0; j <= i; j++) {
+				free(b->socks[j].due);
+				free(b->socks[j].live);
+			}
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /* CPUs this process may run on; 1 when the kernel will not say. */
 static int usable_cpus(void)
 {
@@ -631,6 +691,10 @@ static int run(const struct bench_opts *o)
 	b->recvbuf = malloc((size_t)BATCH * b->rcap);
 	for (unsigned i = 0; b->socks != NULL && i < o->sockets; i++)
 		b->socks[i].fd = -1;
+	if (b->socks != NULL && alloc_rings(b) != 0) {
+		free(b->socks);
+		b->socks = NULL;
+	}
 	if (b->socks != NULL && b->sendbuf != NULL && b->recvbuf != NULL) {
 		int err = open_sockets(b);
 
@@ -649,6 +713,8 @@ static int run(const struct bench_opts *o)
 	for (unsigned i = 0; b->socks != NULL && i < o->sockets; i++) {
 		if (b->socks[i].fd >= 0)
 			close(b->socks[i].fd);
+		free(b->socks[i].due);
+		free(b->socks[i].live);
 	}
 	free(b->socks);
 	free(b->sendbuf);

@@ -14,6 +14,8 @@
  *   previous-sender   replies to the previous sender, not the current one
  *   twice             replies twice
  *   drop-every-other  drops every other datagram
+ *   drop-first N      drops the first N datagrams, then answers every one
+ *                     (a burst that overflowed the receive buffer)
  *   flip-at N         flips one bit of byte N in datagrams longer than N
  *   xor-every-other N XORs byte N with 0x5a in every second reply (the 2nd,
  *                     4th, ...): a plain echo whose first reply is exact
@@ -268,6 +270,8 @@ static void serve(int fd, int other, const struct defect *d)
 			continue;
 		if (strcmp(d->name, "drop-every-other") == 0 && count % 2 == 1)
 			continue;
+		if (strcmp(d->name, "drop-first") == 0 && count <= (unsigned long long)d->arg)
+			continue;
 		if (strcmp(d->name, "flip-at") == 0 && len > (size_t)d->arg)
 			buf[d->arg] ^= 0x01;
 		if (strcmp(d->name, "xor-every-other") == 0 && len > (size_t)d->arg &&
@@ -310,7 +314,7 @@ static int needs_arg(const char *name)
 {
 	return strcmp(name, "truncate") == 0 || strcmp(name, "flip-at") == 0 ||
 	       strcmp(name, "xor-every-other") == 0 || strcmp(name, "extra") == 0 ||
-	       strcmp(name, "delay") == 0;
+	       strcmp(name, "delay") == 0 || strcmp(name, "drop-first") == 0;
 }
 
 int main(int argc, char **argv)
