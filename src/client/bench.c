@@ -47,13 +47,21 @@ _Static_assert(RING_MIN >= 2 * BENCH_MAX_WINDOW, "a window must fit in half a ri
 #define RING_MAX_TOTAL (1u << 23)
 #define DRAIN_NS 1000000000ull
 
+/* Where a request stands: one byte per ring entry. */
+enum req {
+	REQ_FREE,      /* not sent, or taken back */
+	REQ_IN_FLIGHT, /* sent, not answered yet */
+	REQ_ANSWERED,  /* echoed, exactly or not */
+	REQ_LOST,      /* timed out, or overtaken */
+};
+
 struct sock {
 	int fd;
-	uint64_t next_seq, oldest; /* no seq before oldest is live; next_seq - oldest <= ring */
+	uint64_t next_seq, oldest; /* none before oldest is in flight; next_seq - oldest <= ring */
 	unsigned outstanding;
-	uint64_t mask; /* ring entries - 1: request seq has entry seq & mask */
-	uint64_t *due; /* when each request in the ring was due (ns) */
-	uint8_t *live; /* sent, not yet echoed nor counted lost */
+	uint64_t mask;  /* ring entries - 1: request seq has entry seq & mask */
+	uint64_t *due;  /* when each request in the ring was due (ns) */
+	uint8_t *state; /* enum req of each request in the ring */
 };
 
 struct bench {
@@ -62,7 +70,7 @@ struct bench {
 	struct sock *socks;
 	uint8_t *sendbuf, *recvbuf;
 	struct hist lat;
-	uint64_t start, end, sent, echoed, wrong, lost, bytes;
+	uint64_t start, end, sent, echoed, wrong, lost, duplicates, bytes;
 	int gso;     /* still in use: falls back to plain sends if the kernel refuses */
 	int gro;     /* --gso also receives runs with UDP_GRO, split here by segment size */
 	size_t rcap; /* room per receive slot */
@@ -148,7 +156,7 @@ static int verify(const uint8_t *buf, size_t size, uint64_t seq)
 }
 
 /*
- * Prepares n requests of socket s at sendbuf.  A request still live in the
+ * Prepares n requests of socket s at sendbuf.  A request still in flight in the
  * entry a new one needs has been overtaken by a whole ring of later ones on
  * its socket: it counts as lost now (before its timeout only where
  * ring_entries says), and a lost request never makes the load wait.
@@ -161,13 +169,13 @@ static void prepare(struct bench *b, struct sock *s, unsigned n, uint64_t due0, 
 		uint64_t seq = s->next_seq++, due = step ? due0 + k * step : now_ns();
 		size_t slot = seq & s->mask;
 
-		if (s->live[slot]) {
+		if (s->state[slot] == REQ_IN_FLIGHT) {
 			s->outstanding--;
 			b->lost++;
 		}
 		fill(b->sendbuf + (size_t)k * size, size, seq, due);
 		s->due[slot] = due;
-		s->live[slot] = 1;
+		s->state[slot] = REQ_IN_FLIGHT;
 		s->outstanding++;
 	}
 	if (s->next_seq - s->oldest > s->mask + 1)
@@ -180,7 +188,7 @@ static void unsend(struct bench *b, struct sock *s, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t seq = --s->next_seq;
 
-		s->live[seq & s->mask] = 0;
+		s->state[seq & s->mask] = REQ_FREE;
 		s->outstanding--;
 	}
 	b->sent -= n;
@@ -259,7 +267,7 @@ static void settle(struct bench *b, struct sock *s, uint64_t seq, int exact, siz
 {
 	size_t slot = seq & s->mask;
 
-	s->live[slot] = 0;
+	s->state[slot] = REQ_ANSWERED;
 	s->outstanding--;
 	if (!exact) {
 		b->wrong++;
@@ -271,11 +279,11 @@ static void settle(struct bench *b, struct sock *s, uint64_t seq, int exact, siz
 }
 
 /* The oldest request of s still in flight; s->next_seq if none is. */
-static uint64_t oldest_live(const struct sock *s)
+static uint64_t oldest_in_flight(const struct sock *s)
 {
 	uint64_t seq = s->oldest;
 
-	while (seq < s->next_seq && !s->live[seq & s->mask])
+	while (seq < s->next_seq && s->state[seq & s->mask] != REQ_IN_FLIGHT)
 		seq++;
 	return seq;
 }
@@ -297,9 +305,24 @@ static int exact(const struct bench *b, const struct sock *s, uint64_t seq, cons
 }
 
 /*
- * A request with a header: 1 when the echo is settled or is an exact copy of
- * one already settled (a duplicate, or one counted lost); 0 when it names no
- * request it can be the echo of.
+ * An exact copy of request seq, which is no longer in flight: a duplicate
+ * if it was answered, too late to count if it was lost.  1 when it is such
+ * a copy.
+ */
+static int echoed_again(struct bench *b, const struct sock *s, uint64_t seq, const uint8_t *buf,
+			size_t len)
+{
+	if (!exact(b, s, seq, buf, len))
+		return 0;
+	if (s->state[seq & s->mask] == REQ_ANSWERED)
+		b->duplicates++;
+	return 1;
+}
+
+/*
+ * A request with a header names itself.  1 when the echo settles it or is
+ * an exact copy of one no longer in flight; 0 when it names no request it
+ * can be the echo of.
  */
 static int by_header(struct bench *b, struct sock *s, const uint8_t *buf, size_t len, uint64_t now)
 {
@@ -312,31 +335,75 @@ static int by_header(struct bench *b, struct sock *s, const uint8_t *buf, size_t
 		return 0; /* never sent: a corrupted sequence number */
 	if (s->next_seq - seq > s->mask)
 		return len == b->o->size && verify(buf, len, seq); /* long lost; due time gone */
-	if (!s->live[seq & s->mask])
-		return exact(b, s, seq, buf, len);
+	if (s->state[seq & s->mask] != REQ_IN_FLIGHT)
+		return echoed_again(b, s, seq, buf, len);
 	settle(b, s, seq, exact(b, s, seq, buf, len), len, now);
 	return 1;
 }
 
+/* 131 * 43 = 22 * 256 + 1: byte 0 of request seq (see fill) times 43 is seq modulo 256. */
+#define RAMP_INVERSE 43u
+
 /*
- * One echoed datagram.  Short requests are matched in order (FIFO): the
- * oldest still outstanding.  An echo that names no request (its header
- * altered, or cut short) is wrong, never ignored, and is matched the same
- * way, so that the request it answered is not also counted lost.
+ * A request too short for a header (1 to 15 bytes) still names its sequence
+ * number modulo 256 in byte 0.  Its echo belongs to the latest request sent
+ * with that residue: it settles it if it is in flight, or is an exact copy
+ * of it once answered (a duplicate) or lost (too late).  Exact, reordering
+ * and loss included, while fewer than 256 requests of a socket are in
+ * flight.  An empty request names nothing: its echo settles the oldest in
+ * flight, and one with none in flight is a duplicate.  1 when the echo is
+ * any of these.
+ */
+static int by_pattern(struct bench *b, struct sock *s, const uint8_t *buf, size_t len, uint64_t now)
+{
+	uint64_t seq;
+	uint8_t residue;
+
+	if (b->o->size == 0) {
+		uint64_t first = oldest_in_flight(s);
+
+		if (len != 0)
+			return 0;
+		if (first < s->next_seq)
+			settle(b, s, first, 1, 0, now);
+		else
+			b->duplicates++;
+		return 1;
+	}
+	if (len == 0 || s->next_seq == 0)
+		return 0;
+	/* The largest seq below next_seq with the residue that byte 0 names. */
+	residue = (uint8_t)(buf[0] * RAMP_INVERSE);
+	seq = s->next_seq - 1 - (uint8_t)(s->next_seq - 1 - residue);
+	if (seq >= s->next_seq) /* wrapped below 0: none sent with that residue */
+		return 0;
+	if (s->state[seq & s->mask] != REQ_IN_FLIGHT)
+		return echoed_again(b, s, seq, buf, len);
+	if (!exact(b, s, seq, buf, len))
+		return 0;
+	settle(b, s, seq, 1, len, now);
+	return 1;
+}
+
+/*
+ * One echoed datagram.  An echo that names no request it can answer (its
+ * header altered, or cut short) is wrong, never ignored: it is pinned on
+ * the oldest request in flight, so that the request it answered is not also
+ * counted lost.
  */
 static void receive_one(struct bench *b, struct sock *s, const uint8_t *buf, size_t len,
 			uint64_t now)
 {
 	uint64_t seq;
 
-	if (b->o->size >= BENCH_HEADER && by_header(b, s, buf, len, now))
+	if (b->o->size >= BENCH_HEADER ? by_header(b, s, buf, len, now)
+				       : by_pattern(b, s, buf, len, now))
 		return;
-	seq = oldest_live(s);
+	seq = oldest_in_flight(s);
 	if (seq < s->next_seq)
-		settle(b, s, seq, b->o->size < BENCH_HEADER && exact(b, s, seq, buf, len), len,
-		       now);
-	else if (b->o->size >= BENCH_HEADER)
-		b->wrong++; /* altered, and nothing is in flight to pin it on */
+		settle(b, s, seq, 0, len, now);
+	else
+		b->wrong++; /* and nothing is in flight to pin it on */
 }
 
 /* The UDP_GRO segment size of a received message, 0 when it is one datagram. */
@@ -387,7 +454,7 @@ static void receive(struct bench *b, struct sock *s)
 			receive_one(b, s, buf, len, now);
 			msgs[i].msg_hdr.msg_controllen = b->gro ? sizeof(control[i].buf) : 0;
 		}
-		while (s->oldest < s->next_seq && !s->live[s->oldest & s->mask])
+		while (s->oldest < s->next_seq && s->state[s->oldest & s->mask] != REQ_IN_FLIGHT)
 			s->oldest++;
 	}
 	if (n < 0)
@@ -400,10 +467,10 @@ static void expire(struct bench *b, struct sock *s, uint64_t now)
 	while (s->oldest < s->next_seq) {
 		size_t slot = s->oldest & s->mask;
 
-		if (s->live[slot]) {
+		if (s->state[slot] == REQ_IN_FLIGHT) {
 			if (now < s->due[slot] || now - s->due[slot] < LOSS_TIMEOUT_NS)
 				break;
-			s->live[slot] = 0;
+			s->state[slot] = REQ_LOST;
 			s->outstanding--;
 			b->lost++;
 		}
@@ -524,8 +591,10 @@ static void mode_text(const struct bench *b, char *out, size_t cap)
 		 o->gso ? (b->gso ? "GSO sends" : "GSO refused by the kernel: plain sends")
 			: "plain sends",
 		 b->gro ? ", GRO receives" : "", b->spin ? "busy-polling" : "sleeping in poll",
-		 o->size < BENCH_HEADER ? ", replies matched in order (too small for a header)"
-					: "");
+		 o->size == 0             ? ", replies matched in order (empty datagrams)"
+		 : o->size < BENCH_HEADER ? ", replies matched by their bytes (seq modulo 256: too "
+					    "small for a header)"
+					  : "");
 }
 
 static void report(const struct bench *b)
@@ -543,12 +612,13 @@ static void report(const struct bench *b)
 		printf("{\"tool\": \"udpecho\", \"target\": \"%s\", \"mode\": \"%s\", \"seconds\": "
 		       "%.3f, "
 		       "\"sent\": %llu, \"echoed\": %llu, \"wrong\": %llu, \"lost\": %llu, "
+		       "\"duplicates\": %llu, "
 		       "\"loss_pct\": %.3f, \"echoes_per_s\": %.1f, \"mb_per_s\": %.3f, "
 		       "\"latency_ms\": {",
 		       target, mode, secs, (unsigned long long)b->sent,
 		       (unsigned long long)b->echoed, (unsigned long long)b->wrong,
-		       (unsigned long long)b->lost, loss, (double)b->echoed / secs,
-		       (double)b->bytes / secs / 1e6);
+		       (unsigned long long)b->lost, (unsigned long long)b->duplicates, loss,
+		       (double)b->echoed / secs, (double)b->bytes / secs / 1e6);
 		for (int i = 0; i < 5; i++)
 			printf("%s\"%s\": %.4f", i ? ", " : "", names[i],
 			       (double)hist_percentile(&b->lat, pcts[i]) / 1e6);
@@ -567,6 +637,10 @@ static void report(const struct bench *b)
 	for (int i = 0; i < 5; i++)
 		printf("  %s %.3f", names[i], (double)hist_percentile(&b->lat, pcts[i]) / 1e6);
 	printf("\n");
+	if (b->duplicates > 0)
+		printf("duplicates: %llu (echoes of requests already answered, not counted "
+		       "again)\n",
+		       (unsigned long long)b->duplicates);
 }
 
 static int open_sockets(struct bench *b)
@@ -634,11 +708,11 @@ static int alloc_rings(struct bench *b)
 
 		s->mask = n - 1;
 		s->due = calloc(n, sizeof(*s->due));
-		s->live = calloc(n, sizeof(*s->live));
-		if (s->due == NULL || s->live == NULL) {
+		s->state = calloc(n, sizeof(*s->state));
+		if (s->due == NULL || s->state == NULL) {
 			for (unsigned j = 0; j <= i; j++) {
 				free(b->socks[j].due);
-				free(b->socks[j].live);
+				free(b->socks[j].state);
 			}
 			return -ENOMEM;
 		}
@@ -714,7 +788,7 @@ static int run(const struct bench_opts *o)
 		if (b->socks[i].fd >= 0)
 			close(b->socks[i].fd);
 		free(b->socks[i].due);
-		free(b->socks[i].live);
+		free(b->socks[i].state);
 	}
 	free(b->socks);
 	free(b->sendbuf);
