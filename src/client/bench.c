@@ -155,18 +155,30 @@ static int verify(const uint8_t *buf, size_t size, uint64_t seq)
 	return 1;
 }
 
+/* The closed loop's requests are due when they leave. */
+#define UNSCHEDULED UINT64_MAX
+
+/* When the open loop's index-th request is due: exactly index / rate s after the start. */
+static uint64_t scheduled_at(const struct bench *b, uint64_t index)
+{
+	uint64_t rate = b->o->rate; /* at most 1e8: neither product overflows */
+
+	return b->start + index / rate * 1000000000u + index % rate * 1000000000u / rate;
+}
+
 /*
  * Prepares n requests of socket s at sendbuf.  A request still in flight in the
  * entry a new one needs has been overtaken by a whole ring of later ones on
  * its socket: it counts as lost now (before its timeout only where
  * ring_entries says), and a lost request never makes the load wait.
  */
-static void prepare(struct bench *b, struct sock *s, unsigned n, uint64_t due0, uint64_t step)
+static void prepare(struct bench *b, struct sock *s, unsigned n, uint64_t index)
 {
 	size_t size = b->o->size;
 
 	for (unsigned k = 0; k < n; k++) {
-		uint64_t seq = s->next_seq++, due = step ? due0 + k * step : now_ns();
+		uint64_t seq = s->next_seq++;
+		uint64_t due = index != UNSCHEDULED ? scheduled_at(b, index + k) : now_ns();
 		size_t slot = seq & s->mask;
 
 		if (s->state[slot] == REQ_IN_FLIGHT) {
@@ -239,8 +251,8 @@ static unsigned send_plain(struct bench *b, struct sock *s, unsigned k)
 	return n > 0 ? (unsigned)n : 0;
 }
 
-/* Sends n requests on s, due from due0 every step ns (step 0: now). */
-static void send_batch(struct bench *b, struct sock *s, unsigned n, uint64_t due0, uint64_t step)
+/* Sends n requests on s: the open loop's from its index-th on, or UNSCHEDULED (due now). */
+static void send_batch(struct bench *b, struct sock *s, unsigned n, uint64_t index)
 {
 	unsigned k = n < BATCH ? n : BATCH;
 
@@ -249,7 +261,7 @@ static void send_batch(struct bench *b, struct sock *s, unsigned n, uint64_t due
 		k = b->o->size * 2 > ECHO_MAX_PAYLOAD_V4
 			    ? 1
 			    : (unsigned)(ECHO_MAX_PAYLOAD_V4 / b->o->size);
-	prepare(b, s, k, due0, step);
+	prepare(b, s, k, index);
 	b->sent += k;
 	if (b->gso && k > 1) {
 		int went = send_gso(b, s, k);
@@ -501,15 +513,17 @@ static unsigned outstanding(const struct bench *b)
 static void send_scheduled(struct bench *b, uint64_t now, uint64_t *scheduled)
 {
 	const struct bench_opts *o = b->o;
-	uint64_t step = 1000000000u / o->rate; /* rate <= 1e8: step >= 10 ns */
-	uint64_t due_count = (now - b->start) / step + 1;
+	uint64_t ns = now - b->start;
+	/* How many were due by now (request i is due at i / rate s); no product overflows. */
+	uint64_t due_count =
+		ns / 1000000000u * o->rate + ns % 1000000000u * o->rate / 1000000000u + 1;
 
 	while (*scheduled < due_count) {
 		struct sock *s = &b->socks[*scheduled % o->sockets];
 		uint64_t n = due_count - *scheduled < BATCH ? due_count - *scheduled : BATCH;
 		uint64_t before = b->sent;
 
-		send_batch(b, s, (unsigned)n, b->start + *scheduled * step, step);
+		send_batch(b, s, (unsigned)n, *scheduled);
 		if (b->sent == before)
 			return; /* the socket's buffer is full: again on the next pass, still due */
 		*scheduled += b->sent - before;
@@ -531,7 +545,7 @@ static void send_due(struct bench *b, uint64_t now, uint64_t *scheduled)
 		struct sock *s = &b->socks[i];
 
 		if (s->outstanding < o->window)
-			send_batch(b, s, o->window - s->outstanding, 0, 0);
+			send_batch(b, s, o->window - s->outstanding, UNSCHEDULED);
 	}
 }
 
