@@ -359,12 +359,12 @@ static int by_header(struct bench *b, struct sock *s, const uint8_t *buf, size_t
 /*
  * A request too short for a header (1 to 15 bytes) still names its sequence
  * number modulo 256 in byte 0.  Its echo belongs to the latest request sent
- * with that residue: it settles it if it is in flight, or is an exact copy
- * of it once answered (a duplicate) or lost (too late).  Exact, reordering
- * and loss included, while fewer than 256 requests of a socket are in
- * flight.  An empty request names nothing: its echo settles the oldest in
- * flight, and one with none in flight is a duplicate.  1 when the echo is
- * any of these.
+ * with that residue: it settles it, exactly or wrongly, if it is in flight,
+ * or is an exact copy of it once answered (a duplicate) or lost (too late).
+ * Exact, reordering and loss included, while fewer than 256 requests of a
+ * socket are in flight.  An empty request names nothing: its echo settles
+ * the oldest in flight, and one with none in flight is a duplicate.  1 when
+ * the echo is any of these; 0 (wrong) otherwise.
  */
 static int by_pattern(struct bench *b, struct sock *s, const uint8_t *buf, size_t len, uint64_t now)
 {
@@ -391,9 +391,7 @@ static int by_pattern(struct bench *b, struct sock *s, const uint8_t *buf, size_
 		return 0;
 	if (s->state[seq & s->mask] != REQ_IN_FLIGHT)
 		return echoed_again(b, s, seq, buf, len);
-	if (!exact(b, s, seq, buf, len))
-		return 0;
-	settle(b, s, seq, 1, len, now);
+	settle(b, s, seq, exact(b, s, seq, buf, len), len, now);
 	return 1;
 }
 
