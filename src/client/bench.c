@@ -705,7 +705,7 @@ static uint64_t ring_entries(const struct bench_opts *o)
 
 	if (o->rate != 0)
 		want = o->rate / o->sockets * 5 / 4 * (LOSS_TIMEOUT_NS / 1000000000u) + 1;
-	while (n < want && n < cap)
+	while (n < want && n * 2 <= cap)
 		n *= 2;
 	return n;
 }
