@@ -78,7 +78,8 @@ fi
 # 3. A server that drops every other datagram: half lost, none called wrong, and the open
 #    loop keeps its schedule: 20,000 requests on one socket are more than the 8,192 that a
 #    ring of requests in flight used to hold, and the load then stood still until the
-#    oldest lost one timed out (8,191 sent).
+#    oldest lost one timed out (8,191 sent). 16,000 leaves room for a generator that a busy
+#    host held back near the end.
 #    At 8 bytes, too small for a header, echoes are matched by their bytes, which name the
 #    request modulo 256: a lost request does not shift the others' echoes onto it.
 start drop "$zoo_bin" --bind 127.0.0.1 drop-every-other
@@ -86,7 +87,7 @@ for size in 64 8; do
 	"$client_bin" bench 127.0.0.1 "$port" --duration 1 --rate 20000 --size "$size" \
 		--format json >"$tmp/l.json"
 	if jq -e '.wrong == 0 and .duplicates == 0 and (.loss_pct >= 45 and .loss_pct <= 55) and
-		.sent >= 19000' "$tmp/l.json" >/dev/null; then
+		.sent >= 16000' "$tmp/l.json" >/dev/null; then
 		echo "ok   drop-every-other, --size $size: $(jq .loss_pct "$tmp/l.json")% loss, $(jq .sent "$tmp/l.json") sent on schedule"
 	else
 		fail "loss, --size $size: $(cat "$tmp/l.json")"
