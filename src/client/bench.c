@@ -46,6 +46,8 @@ _Static_assert(RING_MIN >= 2 * BENCH_MAX_WINDOW, "a window must fit in half a ri
 /* ... and at most this many in all sockets' rings (9 bytes each: 72 MiB). */
 #define RING_MAX_TOTAL (1u << 23)
 #define DRAIN_NS 1000000000ull
+#define PASS_BATCHES 8     /* open loop: batches sent between two looks for echoes */
+#define LATE_NS 1000000ull /* an open-loop request leaving this long after it was due is late */
 
 /* Where a request stands: one byte per ring entry. */
 enum req {
@@ -71,6 +73,9 @@ struct bench {
 	uint8_t *sendbuf, *recvbuf;
 	struct hist lat;
 	uint64_t start, end, sent, echoed, wrong, lost, duplicates, bytes;
+	uint64_t late_sends, max_late; /* open loop: requests that left LATE_NS or more after
+					  they were due, and the latest (ns) */
+	uint64_t unsent;               /* open loop: requests due before the end that never left */
 	int gso;     /* still in use: falls back to plain sends if the kernel refuses */
 	int gro;     /* --gso also receives runs with UDP_GRO, split here by segment size */
 	size_t rcap; /* room per receive slot */
@@ -507,16 +512,44 @@ static unsigned outstanding(const struct bench *b)
 	return n;
 }
 
-/* Open loop: every request due by now, each timed from its own due time even if it leaves late. */
+/* How many of the open loop's requests were due by t (the first at the start); no overflow. */
+static uint64_t due_by(const struct bench *b, uint64_t t)
+{
+	uint64_t ns = t - b->start, rate = b->o->rate;
+
+	return ns / 1000000000u * rate + ns % 1000000000u * rate / 1000000000u + 1;
+}
+
+/*
+ * n requests from the index-th on left at now: those LATE_NS or more after
+ * they were due are counted.  A generator that cannot keep the schedule
+ * says so, since its own lateness is then in the latencies it reports.
+ */
+static void note_lateness(struct bench *b, uint64_t now, uint64_t index, uint64_t n)
+{
+	for (uint64_t i = index; i < index + n; i++) {
+		uint64_t due = scheduled_at(b, i);
+
+		if (now < due || now - due < LATE_NS)
+			return; /* the later ones were due later still */
+		if (now - due > b->max_late)
+			b->max_late = now - due;
+		b->late_sends++;
+	}
+}
+
+/*
+ * Open loop: the requests due by now, each timed from its own due time even
+ * if it leaves late; at most PASS_BATCHES batches, so that a generator
+ * behind its schedule still reads its echoes (its socket buffer would
+ * overflow, and their loss be charged to the server).
+ */
 static void send_scheduled(struct bench *b, uint64_t now, uint64_t *scheduled)
 {
 	const struct bench_opts *o = b->o;
-	uint64_t ns = now - b->start;
-	/* How many were due by now (request i is due at i / rate s); no product overflows. */
-	uint64_t due_count =
-		ns / 1000000000u * o->rate + ns % 1000000000u * o->rate / 1000000000u + 1;
+	uint64_t due_count = due_by(b, now);
 
-	while (*scheduled < due_count) {
+	for (unsigned pass = 0; pass < PASS_BATCHES && *scheduled < due_count; pass++) {
 		struct sock *s = &b->socks[*scheduled % o->sockets];
 		uint64_t n = due_count - *scheduled < BATCH ? due_count - *scheduled : BATCH;
 		uint64_t before = b->sent;
@@ -524,6 +557,7 @@ static void send_scheduled(struct bench *b, uint64_t now, uint64_t *scheduled)
 		send_batch(b, s, (unsigned)n, *scheduled);
 		if (b->sent == before)
 			return; /* the socket's buffer is full: again on the next pass, still due */
+		note_lateness(b, now, *scheduled, b->sent - before);
 		*scheduled += b->sent - before;
 	}
 }
@@ -584,6 +618,8 @@ static void run_load(struct bench *b)
 	}
 	for (unsigned i = 0; i < b->o->sockets; i++) /* what is left after the drain is lost */
 		expire(b, &b->socks[i], UINT64_MAX / 2);
+	if (b->o->rate != 0)
+		b->unsent = due_by(b, b->end - 1) - scheduled; /* the run ends at b->end */
 	if (tty)
 		fputs("\r\033[K", stderr);
 }
@@ -624,13 +660,16 @@ static void report(const struct bench *b)
 		printf("{\"tool\": \"udpecho\", \"target\": \"%s\", \"mode\": \"%s\", \"seconds\": "
 		       "%.3f, "
 		       "\"sent\": %llu, \"echoed\": %llu, \"wrong\": %llu, \"lost\": %llu, "
-		       "\"duplicates\": %llu, "
+		       "\"duplicates\": %llu, \"late_sends\": %llu, \"max_late_ms\": %.3f, "
+		       "\"unsent\": %llu, "
 		       "\"loss_pct\": %.3f, \"echoes_per_s\": %.1f, \"mb_per_s\": %.3f, "
 		       "\"latency_ms\": {",
 		       target, mode, secs, (unsigned long long)b->sent,
 		       (unsigned long long)b->echoed, (unsigned long long)b->wrong,
-		       (unsigned long long)b->lost, (unsigned long long)b->duplicates, loss,
-		       (double)b->echoed / secs, (double)b->bytes / secs / 1e6);
+		       (unsigned long long)b->lost, (unsigned long long)b->duplicates,
+		       (unsigned long long)b->late_sends, (double)b->max_late / 1e6,
+		       (unsigned long long)b->unsent, loss, (double)b->echoed / secs,
+		       (double)b->bytes / secs / 1e6);
 		for (int i = 0; i < 5; i++)
 			printf("%s\"%s\": %.4f", i ? ", " : "", names[i],
 			       (double)hist_percentile(&b->lat, pcts[i]) / 1e6);
@@ -653,6 +692,11 @@ static void report(const struct bench *b)
 		printf("duplicates: %llu (echoes of requests already answered, not counted "
 		       "again)\n",
 		       (unsigned long long)b->duplicates);
+	if (b->late_sends > 0 || b->unsent > 0)
+		printf("behind schedule: %llu requests left 1 ms or more after they were due (up "
+		       "to %.3f ms), %llu never left: the generator's limit, and in the latency\n",
+		       (unsigned long long)b->late_sends, (double)b->max_late / 1e6,
+		       (unsigned long long)b->unsent);
 }
 
 static int open_sockets(struct bench *b)

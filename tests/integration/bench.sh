@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # udpecho bench against known servers: its counts agree with udpecho-server's
 # own counters, its latency is right against a server that delays every
-# datagram by a known time, and loss is loss.  Bounded: about 13 s in all.
+# datagram by a known time, and loss is loss.  Bounded: about 15 s in all.
 set -euo pipefail
 # shellcheck source=../lib/startup.sh
 source "$(dirname "$0")/../lib/startup.sh"
@@ -120,6 +120,19 @@ for args in "--size 64" "--size 8" "--size 1 --rate 5000"; do
 		fail "twice, bench $args: $(cat "$tmp/t.json")"
 	fi
 done
+
+# 3d. An open loop beyond what the generator can send (10^8/s for 0.3 s): it says so, with
+#     how late its requests left and how many never did, and the two add up to the schedule.
+start fast "$server_bin" --bind 127.0.0.1 --port 0 --rcvbuf 8388608
+"$client_bin" bench 127.0.0.1 "$port" --duration 0.3 --rate 100000000 --format json >"$tmp/o.json"
+if jq -e '.wrong == 0 and .sent + .unsent == 30000000 and .unsent > 0 and .late_sends > 0 and
+	.max_late_ms >= 1' "$tmp/o.json" >/dev/null &&
+	"$client_bin" bench 127.0.0.1 "$port" --duration 0.1 --rate 100000000 |
+	grep -q "^behind schedule: .* never left: the generator's limit"; then
+	echo "ok   --rate 10^8: $(jq .sent "$tmp/o.json") sent, $(jq .unsent "$tmp/o.json") never left, up to $(jq .max_late_ms "$tmp/o.json") ms late"
+else
+	fail "--rate 10^8: $(cat "$tmp/o.json")"
+fi
 
 # 4. Altered echoes are counted as wrong, never timed, also when they arrive as GRO runs.
 start flip "$zoo_bin" --bind 127.0.0.1 flip-at 700
