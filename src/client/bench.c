@@ -893,7 +893,7 @@ const char bench_usage[] =
 	"checked byte for byte.\n"
 	"\n"
 	"  --size N        datagram size, 0 to the family maximum (default 64)\n"
-	"  --duration DUR  how long to send (default 5s)\n"
+	"  --duration DUR  how long to send, at most 86400s (default 5s)\n"
 	"  --window W      closed loop: requests in flight per socket (default 32)\n"
 	"  --rate PPS      open loop: requests per second in all, latency timed from when\n"
 	"                  each was due (no coordinated omission)\n"
@@ -925,12 +925,17 @@ static int apply(struct bench_opts *o, int id, const char *value, char *err, siz
 		rc = number("--size", value, 0, ECHO_MAX_PAYLOAD, &o->size, err, errlen);
 		break;
 	case OPT_DURATION:
-		if (parse_duration(value, &o->duration_us) != 0) {
+		rc = parse_duration(value, &o->duration_us);
+		if (rc == -ERANGE)
+			snprintf(err, errlen,
+				 "--duration: " CLI_QUOTED
+				 " is out of range (more than 0, at most 86400s)",
+				 CLI_QUOTE(value));
+		else if (rc != 0)
 			snprintf(err, errlen,
 				 "--duration: " CLI_QUOTED " is not a duration (5, 500ms, 10s)",
 				 CLI_QUOTE(value));
-			rc = -1;
-		}
+		rc = rc != 0 ? -1 : 0;
 		break;
 	case OPT_WINDOW:
 		rc = number("--window", value, 1, BENCH_MAX_WINDOW, &n, err, errlen);

@@ -186,6 +186,10 @@ usage_error "larger than the IPv4 maximum of 65507" 127.0.0.1 9 --size 65508
 usage_error "larger than the IPv4 maximum of 65507" ::ffff:127.0.0.1 9 --size 65508
 usage_error "not a number from 0 to 65527" ::1 9 --size 65528
 usage_error "give -4 or -6, not both" 127.0.0.1 9 -4 -6
+usage_error "'86401' is out of range (more than 0, at most 86400s)" 127.0.0.1 9 --duration 86401
+usage_error "'1441m' is out of range" 127.0.0.1 9 --duration 1441m
+usage_error "'0' is out of range" 127.0.0.1 9 --duration 0
+usage_error "'soon' is not a duration" 127.0.0.1 9 --duration soon
 
 # 6. Nothing listening (the port of the server stopped in 1): sends refused, and bench says why.
 status=0
