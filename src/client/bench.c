@@ -377,12 +377,11 @@ static int by_pattern(struct bench *b, struct sock *s, const uint8_t *buf, size_
 	uint8_t residue;
 
 	if (b->o->size == 0) {
-		uint64_t first = oldest_in_flight(s);
-
 		if (len != 0)
 			return 0;
-		if (first < s->next_seq)
-			settle(b, s, first, 1, 0, now);
+		seq = oldest_in_flight(s);
+		if (seq < s->next_seq)
+			settle(b, s, seq, 1, 0, now);
 		else
 			b->duplicates++;
 		return 1;
@@ -469,8 +468,7 @@ static void receive(struct bench *b, struct sock *s)
 			receive_one(b, s, buf, len, now);
 			msgs[i].msg_hdr.msg_controllen = b->gro ? sizeof(control[i].buf) : 0;
 		}
-		while (s->oldest < s->next_seq && s->state[s->oldest & s->mask] != REQ_IN_FLIGHT)
-			s->oldest++;
+		s->oldest = oldest_in_flight(s);
 	}
 	if (n < 0)
 		note_error(b);
@@ -521,14 +519,14 @@ static uint64_t due_by(const struct bench *b, uint64_t t)
 }
 
 /*
- * n requests from the index-th on left at now: those LATE_NS or more after
- * they were due are counted.  A generator that cannot keep the schedule
- * says so, since its own lateness is then in the latencies it reports.
+ * The last n requests of s left at now: those LATE_NS or more after they
+ * were due are counted.  A generator that cannot keep the schedule says
+ * so, since its own lateness is then in the latencies it reports.
  */
-static void note_lateness(struct bench *b, uint64_t now, uint64_t index, uint64_t n)
+static void note_lateness(struct bench *b, const struct sock *s, uint64_t now, uint64_t n)
 {
-	for (uint64_t i = index; i < index + n; i++) {
-		uint64_t due = scheduled_at(b, i);
+	for (uint64_t seq = s->next_seq - n; seq < s->next_seq; seq++) {
+		uint64_t due = s->due[seq & s->mask];
 
 		if (now < due || now - due < LATE_NS)
 			return; /* the later ones were due later still */
@@ -557,7 +555,7 @@ static void send_scheduled(struct bench *b, uint64_t now, uint64_t *scheduled)
 		send_batch(b, s, (unsigned)n, *scheduled);
 		if (b->sent == before)
 			return; /* the socket's buffer is full: again on the next pass, still due */
-		note_lateness(b, now, *scheduled, b->sent - before);
+		note_lateness(b, s, now, b->sent - before);
 		*scheduled += b->sent - before;
 	}
 }
@@ -754,7 +752,7 @@ static uint64_t ring_entries(const struct bench_opts *o)
 	return n;
 }
 
-/* Every socket's ring, all of it allocated now: -ENOMEM, with none kept. */
+/* Every socket's ring, all of it allocated now: -ENOMEM if one is not (run frees them all). */
 static int alloc_rings(struct bench *b)
 {
 	uint64_t n = ring_entries(b->o);
@@ -765,13 +763,8 @@ static int alloc_rings(struct bench *b)
 		s->mask = n - 1;
 		s->due = calloc(n, sizeof(*s->due));
 		s->state = calloc(n, sizeof(*s->state));
-		if (s->due == NULL || s->state == NULL) {
-			for (unsigned j = 0; j <= i; j++) {
-				free(b->socks[j].due);
-				free(b->socks[j].state);
-			}
+		if (s->due == NULL || s->state == NULL)
 			return -ENOMEM;
-		}
 	}
 	return 0;
 }
@@ -821,11 +814,7 @@ static int run(const struct bench_opts *o)
 	b->recvbuf = malloc((size_t)BATCH * b->rcap);
 	for (unsigned i = 0; b->socks != NULL && i < o->sockets; i++)
 		b->socks[i].fd = -1;
-	if (b->socks != NULL && alloc_rings(b) != 0) {
-		free(b->socks);
-		b->socks = NULL;
-	}
-	if (b->socks != NULL && b->sendbuf != NULL && b->recvbuf != NULL) {
+	if (b->socks != NULL && alloc_rings(b) == 0 && b->sendbuf != NULL && b->recvbuf != NULL) {
 		int err = open_sockets(b);
 
 		if (err == 0) {
