@@ -92,8 +92,9 @@ struct worker {
 	const atomic_int *halt; /* set when the workers must stop */
 	const struct serve_config *config;
 	struct serve_counters counters;
-	unsigned batch; /* slots used per recvmmsg: 1 with a transcript */
-	int gso;        /* UDP_SEGMENT replies in use: the kernel has UDP_GRO, so it has those */
+	unsigned batch;   /* slots used per recvmmsg: 1 with a transcript */
+	unsigned written; /* slots the last receive filled: their lengths need resetting */
+	int gso;          /* UDP_SEGMENT replies in use: the kernel has UDP_GRO, so it has those */
 	size_t gso_max_seg; /* larger segments go plainly: a path refused them (its MTU) */
 	int wildcard;       /* bound to 0.0.0.0 or ::: replies need the request's PKTINFO */
 	int drops_at_end;   /* kernel drops read with SO_MEMINFO when the worker stops */
@@ -659,11 +660,12 @@ static int receive_batch(struct worker *w, unsigned vlen, int flags)
 {
 	int n;
 
-	for (unsigned i = 0; i < vlen; i++) {
+	/* The kernel wrote these lengths only in the slots that got a message. */
+	for (unsigned i = 0; i < w->written; i++) {
 		w->rx[i].msg_hdr.msg_namelen = sizeof(w->slots[i].from);
 		w->rx[i].msg_hdr.msg_controllen = sizeof(w->slots[i].control.buf);
-		w->rx[i].msg_hdr.msg_flags = 0;
 	}
+	w->written = 0;
 	if (vlen == 1) {
 		ssize_t len =
 			recvmsg(w->fd, &w->rx[0].msg_hdr, (flags & ~MSG_WAITFORONE) | MSG_TRUNC);
@@ -673,8 +675,10 @@ static int receive_batch(struct worker *w, unsigned vlen, int flags)
 	} else {
 		n = recvmmsg(w->fd, w->rx, vlen, flags | MSG_TRUNC, NULL);
 	}
-	if (n >= 0)
+	if (n >= 0) {
+		w->written = (unsigned)n;
 		return n;
+	}
 	switch (errno) {
 	case EAGAIN:
 	case EINTR:
@@ -807,10 +811,13 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	memset(w->bufs, 0xa5, (size_t)w->batch * SERVE_BUF_SIZE);
 	for (unsigned i = 0; i < w->batch; i++) {
 		w->rxiov[i] = (struct iovec){w->bufs + (size_t)i * SERVE_BUF_SIZE, SERVE_BUF_SIZE};
-		w->rx[i].msg_hdr = (struct msghdr){.msg_name = &w->slots[i].from,
-						   .msg_iov = &w->rxiov[i],
-						   .msg_iovlen = 1,
-						   .msg_control = w->slots[i].control.buf};
+		w->rx[i].msg_hdr =
+			(struct msghdr){.msg_name = &w->slots[i].from,
+					.msg_namelen = sizeof(w->slots[i].from),
+					.msg_iov = &w->rxiov[i],
+					.msg_iovlen = 1,
+					.msg_control = w->slots[i].control.buf,
+					.msg_controllen = sizeof(w->slots[i].control.buf)};
 	}
 	/*
 	 * GRO and GSO only without a transcript, which shows datagrams one at a
