@@ -745,7 +745,8 @@ static void read_drops(struct worker *w)
  * So the worker batches for as long as batches pay at all: yield is how
  * often recent batches found more than one (a moving average, 1/8 weight,
  * in 1/256ths), and it batches while that is at least 1 in 16
- * (SERVE_BATCH_WORTH), and after any batch that found more than one (a
+ * (SERVE_BATCH_WORTH).  A batch that found more than one lifts the average
+ * to at least 2 in 16 by itself, so the next receive is a batch too (a
  * queue building up is emptied at once).  Otherwise, as with one client of
  * one request in flight, it receives singly and batches every
  * SERVE_SINGLE_RUN-th time, to look again.  Against the earlier rule (a
@@ -768,15 +769,13 @@ static int worker_loop(struct worker *w)
 	int rc = 0;
 	unsigned singles = 0;             /* single receives since the last batch */
 	unsigned yield = SERVE_YIELD_ALL; /* how often a batch found more than one, in 1/256ths */
-	int more = 0;                     /* the last batch found more than one */
 
 	while (rc == 0 && !stopped(w)) {
-		int batch = more || yield >= SERVE_BATCH_WORTH || singles + 1 >= SERVE_SINGLE_RUN;
+		int batch = yield >= SERVE_BATCH_WORTH || singles + 1 >= SERVE_SINGLE_RUN;
 		int n = receive_batch(w, batch ? w->batch : 1, MSG_WAITFORONE);
 
 		if (n > 0 && batch) {
-			more = n > 1;
-			yield = yield - yield / 8 + (more ? SERVE_YIELD_ALL / 8 : 0);
+			yield = yield - yield / 8 + (n > 1 ? SERVE_YIELD_ALL / 8 : 0);
 			singles = 0;
 		} else if (n > 0) {
 			singles++;
@@ -835,14 +834,12 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	memset(w->bufs, 0xa5, (size_t)w->batch * SERVE_BUF_SIZE);
 	for (unsigned i = 0; i < w->batch; i++) {
 		w->rxiov[i] = (struct iovec){w->bufs + (size_t)i * SERVE_BUF_SIZE, SERVE_BUF_SIZE};
-		w->rx[i].msg_hdr =
-			(struct msghdr){.msg_name = &w->slots[i].from,
-					.msg_namelen = sizeof(w->slots[i].from),
-					.msg_iov = &w->rxiov[i],
-					.msg_iovlen = 1,
-					.msg_control = w->slots[i].control.buf,
-					.msg_controllen = sizeof(w->slots[i].control.buf)};
+		w->rx[i].msg_hdr = (struct msghdr){.msg_name = &w->slots[i].from,
+						   .msg_iov = &w->rxiov[i],
+						   .msg_iovlen = 1,
+						   .msg_control = w->slots[i].control.buf};
 	}
+	w->written = w->batch; /* the first receive sets every slot's lengths */
 	/*
 	 * GRO and GSO only without a transcript, which shows datagrams one at a
 	 * time.  Without GRO (an old kernel) every message is one datagram.
