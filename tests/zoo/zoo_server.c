@@ -24,6 +24,19 @@
  *   extra N           appends N bytes (CR LF ...) to every reply
  *   delay MS          answers every datagram MS milliseconds late
  *   silent            answers nothing
+ *   exit-after N      answers N datagrams, then exits with status 3 on the
+ *                     next without replying: later ones meet a closed port
+ *                     (exit-after 0: an inetd-style echo that died)
+ *   hang-after N      answers N datagrams, then nothing more, its socket
+ *                     still open (a hung server)
+ *   connect-first     connect()s to the first sender and serves only it, as
+ *                     `nc -u -l` does: the kernel refuses everyone else
+ *   per-client N      serves the first N distinct clients (address and
+ *                     port), at most 4096, and silently ignores any other (a
+ *                     forking server whose N children never exit)
+ *   alter N           XORs byte min(N, length - 1) with 0x20 in every reply
+ *   ignore-size N     never answers a datagram of exactly N bytes, answers
+ *                     every other: a filter no retry gets through
  *   plus              a correct TR-143 UDPEchoPlus responder (written apart
  *                     from udpecho-server's, from the annex)
  *   plus-le           UDPEchoPlus with little-endian time stamps (counters right)
@@ -32,7 +45,7 @@
  *                     it in TestRespSN (received, not answered)
  *
  * Prints "zoo DEFECT: starting up on ADDR port N" once bound; SIGTERM or
- * SIGINT stops it with exit status 0.
+ * SIGINT stops it with exit status 0 (exit-after stops by itself, status 3).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +64,7 @@
 #define BUF 65536
 #define MAX_PENDING 4096
 #define STREAM_PEERS 16
+#define MAX_CLIENTS 4096
 
 static volatile sig_atomic_t stop;
 static uint8_t buf[BUF + 64];
@@ -196,6 +210,37 @@ struct defect {
 	long long arg;
 };
 
+static int same_client(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in *b4 = (const struct sockaddr_in *)b;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)b;
+
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	return a6->sin6_port == b6->sin6_port &&
+	       memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+}
+
+/* per-client: 1 when from is one of the first max clients seen (it joins while there is room). */
+static int served_client(const struct sockaddr_storage *from, size_t max)
+{
+	static struct sockaddr_storage clients[MAX_CLIENTS];
+	static size_t nclients;
+
+	for (size_t i = 0; i < nclients; i++) {
+		if (same_client(&clients[i], from))
+			return 1;
+	}
+	if (nclients == max)
+		return 0;
+	clients[nclients++] = *from;
+	return 1;
+}
+
 static unsigned long long now_usec(void)
 {
 	struct timespec ts;
@@ -262,11 +307,19 @@ static void serve(int fd, int other, const struct defect *d)
 			continue;
 		len = (size_t)n;
 		count++;
+		if (strcmp(d->name, "exit-after") == 0 && count > (unsigned long long)d->arg)
+			exit(3);
+		if (strcmp(d->name, "hang-after") == 0 && count > (unsigned long long)d->arg)
+			continue;
+		if (strcmp(d->name, "per-client") == 0 && !served_client(&from, (size_t)d->arg))
+			continue;
 		if (strncmp(d->name, "plus", 4) == 0 && echo_plus(d, len, now_usec()) != 0)
 			continue;
 		if (strcmp(d->name, "silent") == 0)
 			continue;
 		if (strcmp(d->name, "ignore-empty") == 0 && len == 0)
+			continue;
+		if (strcmp(d->name, "ignore-size") == 0 && len == (size_t)d->arg)
 			continue;
 		if (strcmp(d->name, "drop-every-other") == 0 && count % 2 == 1)
 			continue;
@@ -277,6 +330,10 @@ static void serve(int fd, int other, const struct defect *d)
 		if (strcmp(d->name, "xor-every-other") == 0 && len > (size_t)d->arg &&
 		    count % 2 == 0)
 			buf[d->arg] ^= 0x5a;
+		if (strcmp(d->name, "alter") == 0 && len > 0)
+			buf[(size_t)d->arg < len - 1 ? (size_t)d->arg : len - 1] ^= 0x20;
+		if (strcmp(d->name, "connect-first") == 0 && count == 1)
+			(void)connect(fd, (const struct sockaddr *)&from, fromlen);
 		if (strcmp(d->name, "other-port") == 0) {
 			reply(other, buf, len, &from, fromlen);
 			continue;
@@ -314,7 +371,10 @@ static int needs_arg(const char *name)
 {
 	return strcmp(name, "truncate") == 0 || strcmp(name, "flip-at") == 0 ||
 	       strcmp(name, "xor-every-other") == 0 || strcmp(name, "extra") == 0 ||
-	       strcmp(name, "delay") == 0 || strcmp(name, "drop-first") == 0;
+	       strcmp(name, "delay") == 0 || strcmp(name, "drop-first") == 0 ||
+	       strcmp(name, "exit-after") == 0 || strcmp(name, "hang-after") == 0 ||
+	       strcmp(name, "per-client") == 0 || strcmp(name, "alter") == 0 ||
+	       strcmp(name, "ignore-size") == 0;
 }
 
 int main(int argc, char **argv)
@@ -341,6 +401,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		d.arg = strtoll(argv[i + 1], NULL, 10);
+	}
+	if (strcmp(d.name, "per-client") == 0 && (d.arg < 0 || d.arg > MAX_CLIENTS)) {
+		fprintf(stderr, "zoo: per-client needs a number from 0 to %d\n", MAX_CLIENTS);
+		return 2;
 	}
 	fd = udp_bind(host, port);
 	if (fd < 0) {
