@@ -44,7 +44,7 @@ cycle() {
 
 classic='This is the message.  It will be repeated.'
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat; do
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict; do
 	mkdir -p "corpus/$h"
 	rm -f "corpus/$h"/seed-*
 done
@@ -441,7 +441,111 @@ seed pingstat dir-restarted-server 03 "$(u16 6)" "$(u16 3)" "$(u32 7)" "$(u16 1)
 seed pingstat stamps 04 "$(u32 1000)" "$(u32 1020)" "$(u64 999)" "$(u32 4294967290)" "$(u32 5)" \
 	"$(u64 4294967300)" "$(u32 50)" "$(u32 10)" "$(u64 0)"
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat; do
+# ---- verdict: u8 selector, then its section (fuzz/fuzz_verdict.c) --------------
+# An exchange log: vlog SHAPE CLIENTS HINT SEED REQUESTS REPLIES [LIFE]: SHAPE is requests - 1
+# | 16 tagged | 32 raw | 64 hint; REQUESTS are vreq bytes (raw payloads follow theirs); REPLIES
+# start with their count.  vreq TRIES CLIENT LEN: LEN is 6 + 4 LEN bytes (model), LEN % 9 (raw).
+# vop OP A B C, OP: 0 lost 1 exact 2 duplicated 3 altered (at B) 4 truncated (to B) 5 extended
+# (by 1 + B % 16) 6 merged (A, B, and C / 2 when C is odd) 7 crossed 8 foreign (1 + B % 32
+# bytes, on client C) 9 wrong source; + 16 also from the wrong source, + 32 to another client.
+# vlife SENT ANSWERED LATE REFUSED HOME FRESH (probes: 0 none 1 answered 2 refused 3 silent).
+vreq() { u8 $((($1 - 1) | $2 << 2 | $3 << 4)); }
+vop() { printf '%s%s%s%s' "$(u8 "$1")" "$(u8 "$2")" "$(u8 "$3")" "$(u8 "$4")"; }
+vflags() { u8 $(($1 | $2 << 1 | $3 << 3)); }
+vlife() { printf '%s%s%s%s' "$(u8 "$1")" "$(u8 "$2")" "$(u8 "$3")" "$(vflags "$4" "$5" "$6")"; }
+vlog() { printf '00%s%s%s%s' "$(u8 "$1")" "$(u8 $(($2 - 1)))" "$(u8 "$3")" "$(u32 "$4")"; }
+alive=$(vlife 16 16 0 0 1 1)
+seed verdict log-all-exact "$(vlog 3 1 0 1)" "$(rep "$(vreq 1 0 2)" 4)" 04 \
+	"$(vop 1 0 0 0)$(vop 1 1 0 0)$(vop 1 2 0 0)$(vop 1 3 0 0)" "$alive"
+seed verdict log-untagged-retries-answered-once "$(vlog 1 1 0 2)" "$(vreq 3 0 1)$(vreq 3 0 1)" 04 \
+	"$(vop 1 0 0 0)$(vop 1 1 0 0)$(vop 1 2 0 0)$(vop 1 3 0 0)" "$alive"
+seed verdict log-duplicated "$(vlog 17 1 0 3)" "$(vreq 2 0 3)$(vreq 1 0 3)" 03 \
+	"$(vop 2 1 0 0)$(vop 1 0 0 0)$(vop 1 2 0 0)" "$alive"
+seed verdict log-altered-start-middle-end "$(vlog 2 1 0 4)" "$(rep "$(vreq 1 0 1)" 3)" 03 \
+	"$(vop 3 0 0 7)$(vop 3 1 5 7)$(vop 3 2 9 7)" "$alive"
+seed verdict log-truncated "$(vlog 2 1 0 5)" "$(rep "$(vreq 1 0 4)" 3)" 03 \
+	"$(vop 4 0 1 0)$(vop 4 1 11 0)$(vop 4 2 0 0)" "$alive"
+seed verdict log-truncated-to-nothing-with-hint "$(vlog 65 1 1 5)" "$(rep "$(vreq 1 0 4)" 2)" 02 \
+	"$(vop 4 0 0 0)$(vop 1 0 0 0)" "$alive"
+seed verdict log-extended "$(vlog 1 1 0 6)" "$(rep "$(vreq 1 0 2)" 2)" 02 \
+	"$(vop 5 0 1 0)$(vop 5 1 15 0)" "$alive"
+seed verdict log-merged-2-and-3 "$(vlog 4 1 0 7)" "$(rep "$(vreq 1 0 0)" 5)" 02 \
+	"$(vop 6 0 1 0)$(vop 6 2 3 9)" "$alive"
+seed verdict log-self-merged-tries "$(vlog 16 1 0 8)" "$(vreq 3 0 1)" 01 "$(vop 6 0 1 5)" "$alive"
+seed verdict log-self-merged-untagged "$(vlog 0 1 0 8)" "$(vreq 2 0 1)" 01 "$(vop 6 0 1 0)" "$alive"
+seed verdict log-crossed "$(vlog 3 4 0 9)" "$(vreq 1 0 1)$(vreq 1 1 1)$(vreq 1 2 1)$(vreq 1 3 1)" \
+	04 "$(vop 7 0 0 0)$(vop 7 1 0 1)$(vop 1 2 0 0)$(vop 33 3 0 2)" "$alive"
+seed verdict log-foreign "$(vlog 1 2 0 10)" "$(vreq 1 0 1)$(vreq 1 1 1)" 03 \
+	"$(vop 8 0 20 0)$(vop 8 0 0 1)$(vop 1 1 0 0)" "$alive"
+seed verdict log-foreign-explained-by-hint "$(vlog 65 2 1 10)" "$(vreq 1 0 1)$(vreq 1 1 1)" 02 \
+	"$(vop 8 0 20 1)$(vop 1 0 0 0)" "$alive"
+seed verdict log-wrong-source "$(vlog 1 1 0 11)" "$(rep "$(vreq 1 0 1)" 2)" 02 \
+	"$(vop 9 0 0 0)$(vop 17 1 0 0)" "$alive"
+seed verdict log-all-altered-burst "$(vlog 15 1 0 12)" "$(rep "$(vreq 1 0 3)" 16)" 10 \
+	"$(for i in $(seq 0 15); do vop 3 "$i" $((i * 5)) 1; done)" "$alive"
+seed verdict log-all-lost "$(vlog 7 2 0 13)" "$(rep "$(vreq 2 1 0)" 8)" 03 "$(rep "$(vop 0 0 0 0)" 3)" \
+	"$(vlife 16 0 0 0 3 3)"
+seed verdict log-half-lost-burst "$(vlog 15 1 0 13)" "$(rep "$(vreq 1 0 0)" 16)" 10 \
+	"$(for i in $(seq 0 15); do vop $((i % 2)) "$i" 0 0; done)" "$alive"
+seed verdict log-tagged-tries-hinted "$(vlog 87 2 4 14)" "$(rep "$(vreq 3 1 2)$(vreq 2 0 5)" 4)" 08 \
+	"$(vop 4 4 1 0)$(vop 3 4 2 0)$(vop 3 5 2 0)$(vop 2 7 0 0)$(vop 6 4 5 0)$(vop 5 0 3 0)$(vop 8 0 4 2)$(vop 54 1 2 3)" \
+	"$alive"
+seed verdict log-every-reply-kind "$(vlog 95 4 9 15)" \
+	"$(for i in $(seq 0 15); do vreq $((i % 3 + 1)) $((i % 4)) $((i % 16)); done)" 40 \
+	"$(for i in $(seq 0 63); do vop $((i * 7 % 64)) $((i * 5)) $((i * 3)) $((i * 11 % 256)); done)" \
+	"$(vlife 200 150 3 1 3 2)"
+# Raw payloads: equal, empty and prefixes of each other.
+seed verdict log-raw-prefixes "$(vlog 35 1 0 16)" "$(vreq 1 0 2)" 6162 "$(vreq 1 0 4)" 61626364 \
+	"$(vreq 1 0 0)" "$(vreq 2 0 2)" 6162 06 \
+	"$(vop 6 0 1 0)$(vop 6 1 0 0)$(vop 4 1 3 0)$(vop 5 0 1 0)$(vop 1 2 0 0)$(vop 2 3 0 0)" "$alive"
+seed verdict log-raw-tagged-hinted "$(vlog 114 2 3 17)" "$(vreq 3 0 3)" 616263 616264 616265 \
+	"$(vreq 2 1 1)" 78 79 "$(vreq 1 0 8)" 6162636162636162 08 \
+	"$(vop 1 0 0 0)$(vop 3 1 1 7)$(vop 4 2 0 0)$(vop 5 3 2 0)$(vop 6 0 1 9)$(vop 8 0 3 1)$(vop 7 4 0 0)$(vop 3 5 7 1)" \
+	"$alive"
+# Liveness: one observation per state (sent, answered, late: u64).
+vobs() { printf '01%s%s%s%s' "$(u64 "$1")" "$(u64 "$2")" "$(u64 "$3")" "$(vflags "$4" "$5" "$6")"; }
+seed verdict life-alive "$(vobs 10 10 0 0 1 1)"
+seed verdict life-alive-unprobed "$(vobs 10 10 0 0 0 0)"
+seed verdict life-nothing-listening "$(vobs 1 0 0 1 0 0)"
+seed verdict life-refused-after-answers-closed "$(vobs 1 1 0 1 0 0)"
+seed verdict life-refused-second-request-closed "$(vobs 2 0 0 1 0 0)"
+seed verdict life-closed "$(vobs 20 12 0 1 2 2)"
+seed verdict life-hung "$(vobs 20 12 0 0 3 3)"
+seed verdict life-silent "$(vobs 20 0 0 0 3 3)"
+seed verdict life-slow "$(vobs 20 3 3 0 3 3)"
+seed verdict life-refuses-new "$(vobs 20 12 0 0 1 2)"
+seed verdict life-ignores-new "$(vobs 20 12 0 0 1 3)"
+seed verdict life-u64-max "$(vobs 18446744073709551615 18446744073709551615 18446744073709551615 1 3 3)"
+# clients.many: count, home alive, states (0 waiting 1 served 2 unserved 3 refused).
+seed verdict clients-none 02 00 01
+seed verdict clients-all-served 02 08 01 "$(rep 01 8)"
+seed verdict clients-limit-tail 02 08 01 010101 "$(rep 02 5)"
+seed verdict clients-limit-refused 02 07 01 0101 0303020303
+seed verdict clients-short-tail 02 07 01 010101 "$(rep 02 4)"
+seed verdict clients-scattered 02 09 01 01020102 "$(rep 02 5)"
+seed verdict clients-dead-home 02 08 00 0101 "$(rep 02 6)"
+seed verdict clients-waiting-stop 02 07 01 0101 0200030002
+seed verdict clients-64 02 40 01 "$(rep 01 40)" "$(rep 02 24)"
+# The retry timer: min, max (us), count, then (shift, value) samples of value << shift % 25 us.
+seed verdict rto-rfc6298 03 "$(u32 1000)" "$(u32 10000000)" 03 00 "$(u32 100000)" 00 \
+	"$(u32 200000)" 00 "$(u32 112500)"
+seed verdict rto-clamps-min 03 "$(u32 200000)" "$(u32 1000000)" 02 00 "$(u32 50)" 00 "$(u32 60)"
+seed verdict rto-clamps-max 03 "$(u32 200000)" "$(u32 1000000)" 01 00 "$(u32 900000)"
+seed verdict rto-min-above-max 03 "$(u32 3000000)" "$(u32 1000000)" 01 00 "$(u32 10)"
+seed verdict rto-zero-samples 03 "$(u32 0)" "$(u32 4294967295)" 04 00 "$(u32 0)" 00 "$(u32 0)" 00 \
+	"$(u32 0)" 00 "$(u32 100)"
+seed verdict rto-huge-samples 03 "$(u32 1)" "$(u32 4294967295)" 03 18 "$(u32 4294967295)" 00 \
+	"$(u32 1)" 18 "$(u32 1)"
+# verdict_judge on made-up tallies: requests, judged, replies, exact (u32), then the flags.
+vjudge() { printf '04%s%s%s%s%s' "$(u32 "$1")" "$(u32 "$2")" "$(u32 "$3")" "$(u32 "$4")" "$(u8 "$5")"; }
+seed verdict judge-loss-1000-at-edge "$(vjudge 1000 990 990 990 0)"
+seed verdict judge-loss-100-over-edge "$(vjudge 100 98 98 98 0)"
+seed verdict judge-no-requests "$(vjudge 0 0 0 0 0)"
+seed verdict judge-all-lost "$(vjudge 10 0 0 0 0)"
+seed verdict judge-every-defect "$(vjudge 10 3 5 2 15)"
+seed verdict judge-u32-max "$(vjudge 4294967295 4294967295 4294967295 4294967295 0)"
+
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict; do
 	printf '%-16s %4d seeds, %s bytes in all\n' "$h" "$(find "corpus/$h" -maxdepth 1 -name 'seed-*' | wc -l)" \
 		"$(cat "corpus/$h"/* | wc -c)"
 done

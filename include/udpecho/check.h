@@ -12,7 +12,14 @@
 
 enum check_level { CHECK_MUST, CHECK_SHOULD, CHECK_INFO };
 
-enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_WARN, CHECK_SKIP };
+/*
+ * INCONCLUSIVE: a check that could not be judged, because too few of its
+ * requests were answered even after paced retries, or because the run
+ * ended (the server stopped answering, or the user interrupted) first.
+ */
+enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_WARN, CHECK_SKIP, CHECK_INCONCLUSIVE };
+
+#define CHECK_STATUSES 5
 
 enum check_id {
 	CHECK_ECHO_BASIC,

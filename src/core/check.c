@@ -89,9 +89,10 @@ const char *check_level_name(enum check_level level)
 
 const char *check_status_name(enum check_status status)
 {
-	static const char *const names[] = {"PASS", "FAIL", "WARN", "SKIP"};
+	static const char *const names[CHECK_STATUSES] = {"PASS", "FAIL", "WARN", "SKIP",
+							  "INCONCLUSIVE"};
 
-	return (unsigned)status < 4 ? names[status] : "?";
+	return (unsigned)status < CHECK_STATUSES ? names[status] : "?";
 }
 
 /* Marks the checks one item names: an exact ID, or a group such as "echo.*". */
