@@ -35,6 +35,8 @@ enum check_id {
 	CHECK_SAFETY_LOOP,
 	CHECK_LATENCY,
 	CHECK_ECHOPLUS_FIELDS,
+	CHECK_CLIENTS_MANY,
+	CHECK_SERVER_ALIVE,
 	CHECK_COUNT
 };
 
@@ -49,6 +51,9 @@ struct check_info {
  * The catalogue, in the order the checks are reported.  They run in this
  * order too, except that echoplus.fields runs first: what it finds (a
  * TR-143 UDPEchoPlus responder) changes how the others build requests.
+ * clients.many comes last but one because it may spend a server's
+ * per-client state for good, and server.alive last because it judges the
+ * whole run.
  */
 const struct check_info *check_info(enum check_id id);
 

@@ -22,7 +22,9 @@ struct check_opts {
 	uint16_t port;
 	int port_given;
 	enum report_format format;
-	unsigned char selected[CHECK_COUNT];
+	unsigned char selected[CHECK_COUNT]; /* what runs: --only's union (or all) minus --skip's */
+	unsigned char skipped[CHECK_COUNT];  /* --skip's union */
+	int only_given;
 	uint64_t timeout_us;
 	unsigned tries;
 	enum net_family_pref family;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,17 +21,29 @@
 
 #define PROG "udpecho"
 
-enum { OPT_FORMAT, OPT_ONLY, OPT_TIMEOUT, OPT_RETRIES, OPT_V4, OPT_V6, OPT_LIST, OPT_HELP };
+enum {
+	OPT_FORMAT,
+	OPT_ONLY,
+	OPT_SKIP,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_V4,
+	OPT_V6,
+	OPT_LIST,
+	OPT_HELP
+};
 
 static const struct cli_option options[] = {
-	{"format", 0, 1, OPT_FORMAT},   {"only", 0, 1, OPT_ONLY},   {"timeout", 0, 1, OPT_TIMEOUT},
-	{"retries", 0, 1, OPT_RETRIES}, {NULL, '4', 0, OPT_V4},     {NULL, '6', 0, OPT_V6},
-	{"list", 0, 0, OPT_LIST},       {"help", 'h', 0, OPT_HELP}, {NULL, 0, 0, 0},
+	{"format", 0, 1, OPT_FORMAT},   {"only", 0, 1, OPT_ONLY},
+	{"skip", 0, 1, OPT_SKIP},       {"timeout", 0, 1, OPT_TIMEOUT},
+	{"retries", 0, 1, OPT_RETRIES}, {NULL, '4', 0, OPT_V4},
+	{NULL, '6', 0, OPT_V6},         {"list", 0, 0, OPT_LIST},
+	{"help", 'h', 0, OPT_HELP},     {NULL, 0, 0, 0},
 };
 
 const char check_usage[] =
 	"usage: udpecho check [HOST [PORT]] [--format text|tap|junit|json] [--only IDS]\n"
-	"                     [--timeout DUR] [--retries N] [-4|-6] [--list]\n"
+	"                     [--skip IDS] [--timeout DUR] [--retries N] [-4|-6] [--list]\n"
 	"\n"
 	"Check any UDP echo server against RFC 862 and name each defect.  With no HOST,\n"
 	"start the built-in server on an ephemeral loopback port and check that.\n"
@@ -38,6 +51,8 @@ const char check_usage[] =
 	"  HOST [PORT]       the server (PORT defaults to 7, the echo service)\n"
 	"  --format F        text (default), tap (TAP 13), junit (JUnit XML), json\n"
 	"  --only IDS        run only these checks: echo.basic,echo.sizes or echo.*\n"
+	"                    (repeat to add more)\n"
+	"  --skip IDS        do not run these checks (same form, repeatable)\n"
 	"  --timeout DUR     the first wait for a reply, 1ms to 60s (default 250ms); each\n"
 	"                    retry waits twice as long as the one before, up to 60s\n"
 	"  --retries N       tries per request before a missing reply counts, 1 to 10\n"
@@ -60,9 +75,25 @@ static int parse_format(const char *s, enum report_format *out)
 	return -1;
 }
 
+/* Adds the checks an --only or --skip list names to set. */
+static int add_checks(const char *flag, const char *list, unsigned char set[CHECK_COUNT], char *err,
+		      size_t errlen)
+{
+	unsigned char named[CHECK_COUNT];
+	char bad[72];
+
+	if (check_parse_only(list, named, bad, sizeof(bad)) != 0) {
+		snprintf(err, errlen, "%s: " CLI_QUOTED " is not a check ID (see --list)", flag,
+			 CLI_QUOTE(bad));
+		return -1;
+	}
+	for (size_t i = 0; i < CHECK_COUNT; i++)
+		set[i] |= named[i];
+	return 0;
+}
+
 static int apply(struct check_opts *o, int id, const char *value, char *err, size_t errlen)
 {
-	char bad[72];
 	size_t n;
 
 	switch (id) {
@@ -73,11 +104,12 @@ static int apply(struct check_opts *o, int id, const char *value, char *err, siz
 			 CLI_QUOTE(value));
 		return -1;
 	case OPT_ONLY:
-		if (check_parse_only(value, o->selected, bad, sizeof(bad)) == 0)
-			return 0;
-		snprintf(err, errlen, "--only: " CLI_QUOTED " is not a check ID (see --list)",
-			 CLI_QUOTE(bad));
-		return -1;
+		if (!o->only_given)
+			memset(o->selected, 0, sizeof(o->selected));
+		o->only_given = 1;
+		return add_checks("--only", value, o->selected, err, errlen);
+	case OPT_SKIP:
+		return add_checks("--skip", value, o->skipped, err, errlen);
 	case OPT_TIMEOUT:
 		/* Below 1 ms even a correct local server would fail for want of time. */
 		if (parse_duration(value, &o->timeout_us) == 0 && o->timeout_us >= 1000u &&
@@ -115,9 +147,28 @@ static int apply(struct check_opts *o, int id, const char *value, char *err, siz
 	}
 }
 
+/*
+ * `udpecho check 17010` means a port, yet as a host the resolver would take
+ * it for the IPv4 address 0.0.66.114: digits alone are never a host here.
+ */
+static int port_as_host(const char *value, char *err, size_t errlen)
+{
+	uint16_t port;
+
+	if (strspn(value, "0123456789") != strlen(value))
+		return 0;
+	snprintf(err, errlen,
+		 CLI_QUOTED
+		 " looks like a port number, not a host: give HOST PORT, e.g. 127.0.0.1 %s",
+		 CLI_QUOTE(value), parse_port(value, &port) == 0 && port != 0 ? value : "7");
+	return 1;
+}
+
 static int positional(struct check_opts *o, const char *value, char *err, size_t errlen)
 {
 	if (o->host == NULL) {
+		if (port_as_host(value, err, errlen))
+			return -1;
 		o->host = value;
 		return 0;
 	}
@@ -139,6 +190,7 @@ int check_parse_args(int argc, char *const *argv, int first, struct check_opts *
 {
 	struct cli_scan scan;
 	const char *value = NULL;
+	size_t left = 0;
 	int id;
 
 	memset(o, 0, sizeof(*o));
@@ -155,6 +207,15 @@ int check_parse_args(int argc, char *const *argv, int first, struct check_opts *
 		if (id == CLI_POSITIONAL ? positional(o, value, err, errlen)
 					 : apply(o, id, value, err, errlen))
 			return -1;
+	}
+	/* --skip applies after every --only, whatever their order. */
+	for (size_t i = 0; i < CHECK_COUNT; i++) {
+		o->selected[i] &= !o->skipped[i];
+		left += o->selected[i];
+	}
+	if (left == 0) {
+		snprintf(err, errlen, "--skip: nothing left to run");
+		return -1;
 	}
 	return 0;
 }
@@ -185,6 +246,10 @@ static void serve_builtin(int fd)
 	struct sigaction sa;
 	sigset_t block, waitmask;
 
+	/* Never outlive the check that started it, however it ends. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(0);
 	policy_init(&policy);
 	config.loopback_ifindex = net_loopback_ifindex();
 	memset(&sa, 0, sizeof(sa));
@@ -242,42 +307,43 @@ static int unicast_target(const struct net_addr *target)
 	return !policy_source_bad(&policy, &peer);
 }
 
-static int resolve_target(const struct check_opts *o, struct net_addr *target, pid_t *builtin)
+static int resolve_target(const struct check_opts *o, struct net_addr *target, pid_t *builtin,
+			  char *err, size_t errlen)
 {
 	const char *why = NULL;
 
 	if (o->host == NULL) {
 		int rc = start_builtin(o->family, target, builtin);
+
 		if (rc != 0)
-			fprintf(stderr, "%s: cannot start the built-in server: %s\n", PROG,
-				strerror(-rc));
+			snprintf(err, errlen, "cannot start the built-in server: %s",
+				 strerror(-rc));
 		return rc;
 	}
 	if (net_resolve(o->host, o->port, o->family, target, &why) != 0) {
-		fprintf(stderr, "%s: '%s': %s\n", PROG, o->host, why);
+		snprintf(err, errlen, "'%s': %s", o->host, why);
 		return -1;
 	}
 	if (!unicast_target(target)) {
-		fprintf(stderr,
-			"%s: '%s' is not a unicast address: give the server's own (127.0.0.1 or "
-			"::1 "
-			"on this host)\n",
-			PROG, o->host);
+		snprintf(err, errlen,
+			 "'%s' is not a unicast address: give the server's own (127.0.0.1 or ::1 "
+			 "on this host)",
+			 o->host);
 		return -1;
 	}
 	return 0;
 }
 
-static void explain_abort(const struct net_addr *target, const struct check_abort *why)
+static void explain_abort(const struct net_addr *target, const struct check_abort *why, char *err,
+			  size_t errlen)
 {
 	char where[ADDR_STR_MAX];
 
 	net_format(where, sizeof(where), target);
 	if (why->error == -ECONNREFUSED)
-		fprintf(stderr, "%s: nothing listening on %s (ICMP port unreachable)\n", PROG,
-			where);
+		snprintf(err, errlen, "nothing listening on %s (ICMP port unreachable)", where);
 	else
-		fprintf(stderr, "%s: %s: %s\n", PROG, where, strerror(-why->error));
+		snprintf(err, errlen, "%s: %s", where, strerror(-why->error));
 }
 
 static void fill_target(struct report *rep, const struct net_addr *target, int builtin)
@@ -291,47 +357,113 @@ static void fill_target(struct report *rep, const struct net_addr *target, int b
 	rep->label = builtin ? "built-in server" : NULL;
 }
 
-static int run(const struct check_opts *o)
+/* The target as the user named it, for a report of a run that could not resolve it. */
+static void fill_named_target(struct report *rep, const struct check_opts *o)
+{
+	snprintf(rep->host, sizeof(rep->host), "%s", o->host != NULL ? o->host : "127.0.0.1");
+	rep->port = o->port;
+	rep->family = o->family == NET_ONLY_V6 ? "ipv6" : "ipv4";
+}
+
+/* A run that cannot start still leaves a report: the error in it, exit 2. */
+static int cannot_start(const struct check_opts *o, struct report *rep, const char *err)
+{
+	fprintf(stderr, "%s: %s\n", PROG, err);
+	report_write_error(stdout, rep, o->format, err);
+	fflush(stdout);
+	return 2;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* SIGINT and SIGTERM end the run with a report; without SA_RESTART, poll() returns at once. */
+static void catch_interrupts(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+struct stream {
+	int color;
+};
+
+/* Text streams: each line as its result is final. */
+static void stream_result(void *ctx, const struct report *rep, size_t index)
+{
+	const struct stream *st = ctx;
+
+	if (index == 0)
+		report_text_header(stdout, rep);
+	report_text_result(stdout, &rep->results[index], st->color);
+	fflush(stdout);
+}
+
+static void finish(const struct check_opts *o, const struct report *rep, int color)
+{
+	if (o->format != REPORT_TEXT) {
+		report_write(stdout, rep, o->format, color);
+	} else {
+		if (rep->count == 0)
+			report_text_header(stdout, rep);
+		report_text_summary(stdout, rep);
+	}
+	fflush(stdout);
+}
+
+static int run(const struct check_opts *o, struct report *rep)
 {
 	struct check_config cfg;
 	struct check_abort why;
-	struct report *rep;
+	struct stream st;
+	char err[512];
 	pid_t builtin = 0;
-	int rc, color;
+	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
-	if (resolve_target(o, &cfg.target, &builtin) != 0)
-		return 2;
+	fill_named_target(rep, o);
+	if (resolve_target(o, &cfg.target, &builtin, err, sizeof(err)) != 0)
+		return cannot_start(o, rep, err);
 	cfg.timeout_us = o->timeout_us;
 	cfg.tries = o->tries;
 	memcpy(cfg.selected, o->selected, sizeof(cfg.selected));
 	cfg.progress = isatty(STDERR_FILENO);
-	rep = calloc(1, sizeof(*rep));
-	if (rep == NULL) {
-		stop_builtin(builtin);
-		fprintf(stderr, "%s: out of memory\n", PROG);
-		return 2;
+	st.color = o->format == REPORT_TEXT && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	cfg.interrupted = &interrupted;
+	if (o->format == REPORT_TEXT) {
+		cfg.on_result = stream_result;
+		cfg.ctx = &st;
 	}
 	fill_target(rep, &cfg.target, builtin > 0);
+	catch_interrupts();
 	rc = check_run(&cfg, rep, &why);
 	stop_builtin(builtin);
 	if (rc != 0) {
-		explain_abort(&cfg.target, &why);
-		free(rep);
-		return 2;
+		explain_abort(&cfg.target, &why, err, sizeof(err));
+		return cannot_start(o, rep, err);
 	}
-	color = o->format == REPORT_TEXT && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
-	report_write(stdout, rep, o->format, color);
-	fflush(stdout);
-	rc = report_must_failed(rep);
-	free(rep);
-	return rc;
+	finish(o, rep, st.color);
+	if (rep->interrupted)
+		return 130;
+	return report_must_failed(rep);
 }
 
 int check_main(int argc, char *const *argv, int first)
 {
 	struct check_opts o;
+	struct report *rep;
 	char err[256];
+	int rc;
 
 	if (check_parse_args(argc, argv, first, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s check: %s (try --help)\n", PROG, err);
@@ -345,5 +477,12 @@ int check_main(int argc, char *const *argv, int first)
 		list_checks();
 		return 0;
 	}
-	return run(&o);
+	rep = calloc(1, sizeof(*rep));
+	if (rep == NULL) {
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		return 2;
+	}
+	rc = run(&o, rep);
+	free(rep);
+	return rc;
 }

@@ -87,7 +87,7 @@ void report_evidence_sizes(struct check_result *r, const char *key, const size_t
 
 struct report_counts report_count(const struct report *rep)
 {
-	struct report_counts c = {0, 0, 0, 0};
+	struct report_counts c = {0, 0, 0, 0, 0};
 
 	for (size_t i = 0; i < rep->count; i++) {
 		switch (rep->results[i].status) {
@@ -99,6 +99,9 @@ struct report_counts report_count(const struct report *rep)
 			break;
 		case CHECK_WARN:
 			c.warned++;
+			break;
+		case CHECK_INCONCLUSIVE:
+			c.inconclusive++;
 			break;
 		case CHECK_SKIP:
 		default:
@@ -112,7 +115,8 @@ struct report_counts report_count(const struct report *rep)
 int report_must_failed(const struct report *rep)
 {
 	for (size_t i = 0; i < rep->count; i++) {
-		if (rep->results[i].status == CHECK_FAIL &&
+		if ((rep->results[i].status == CHECK_FAIL ||
+		     rep->results[i].status == CHECK_INCONCLUSIVE) &&
 		    rep->results[i].info->level == CHECK_MUST)
 			return 1;
 	}
@@ -128,27 +132,52 @@ static const char *status_color(enum check_status s)
 		return "\033[1;31m";
 	case CHECK_WARN:
 		return "\033[33m";
+	case CHECK_INCONCLUSIVE:
+		return "\033[1;35m";
 	case CHECK_SKIP:
 	default:
 		return "\033[2m";
 	}
 }
 
-static void write_text(FILE *out, const struct report *rep, int color)
+void report_text_header(FILE *out, const struct report *rep)
+{
+	fprintf(out, "udpecho check: %s%s%s port %u (%s)\n", rep->label ? rep->label : "",
+		rep->label ? " at " : "", rep->host, rep->port, rep->family);
+}
+
+void report_text_result(FILE *out, const struct check_result *r, int color)
+{
+	fprintf(out, "%s %s%s%s %s: %s\n", r->info->name, color ? status_color(r->status) : "",
+		check_status_name(r->status), color ? "\033[0m" : "",
+		check_level_name(r->info->level), r->detail);
+}
+
+void report_text_summary(FILE *out, const struct report *rep)
 {
 	struct report_counts c = report_count(rep);
 
-	fprintf(out, "udpecho check: %s%s%s port %u (%s)\n", rep->label ? rep->label : "",
-		rep->label ? " at " : "", rep->host, rep->port, rep->family);
-	for (size_t i = 0; i < rep->count; i++) {
-		const struct check_result *r = &rep->results[i];
+	fprintf(out, "summary: %u passed, %u failed, %u warned, %u skipped", c.passed, c.failed,
+		c.warned, c.skipped);
+	if (c.inconclusive > 0)
+		fprintf(out, ", %u inconclusive", c.inconclusive);
+	fprintf(out, " in %.1f s%s\n", (double)rep->elapsed_us / 1e6,
+		rep->interrupted ? " (interrupted)" : "");
+}
 
-		fprintf(out, "%s %s%s%s %s: %s\n", r->info->name,
-			color ? status_color(r->status) : "", check_status_name(r->status),
-			color ? "\033[0m" : "", check_level_name(r->info->level), r->detail);
-	}
-	fprintf(out, "summary: %u passed, %u failed, %u warned, %u skipped in %.1f s\n", c.passed,
-		c.failed, c.warned, c.skipped, (double)rep->elapsed_us / 1e6);
+static void write_text(FILE *out, const struct report *rep, int color)
+{
+	report_text_header(out, rep);
+	for (size_t i = 0; i < rep->count; i++)
+		report_text_result(out, &rep->results[i], color);
+	report_text_summary(out, rep);
+}
+
+/* A MUST that could not be judged fails the run as a failure does. */
+static int fails_run(const struct check_result *r)
+{
+	return r->status == CHECK_FAIL ||
+	       (r->status == CHECK_INCONCLUSIVE && r->info->level == CHECK_MUST);
 }
 
 /* TAP 13: one test point per check; SKIP as the directive, WARN and details in YAML. */
@@ -160,9 +189,9 @@ static void write_tap(FILE *out, const struct report *rep)
 		char detail[REPORT_DETAIL_MAX * 2];
 
 		json_escape(detail, sizeof(detail), r->detail);
-		fprintf(out, "%s %zu - %s (%s)", r->status == CHECK_FAIL ? "not ok" : "ok", i + 1,
+		fprintf(out, "%s %zu - %s (%s)", fails_run(r) ? "not ok" : "ok", i + 1,
 			r->info->name, check_level_name(r->info->level));
-		if (r->status == CHECK_SKIP)
+		if (r->status == CHECK_SKIP || (r->status == CHECK_INCONCLUSIVE && !fails_run(r)))
 			fprintf(out, " # SKIP %s", r->detail);
 		fprintf(out, "\n  ---\n  status: %s\n  message: \"%s\"\n",
 			check_status_name(r->status), detail);
@@ -209,7 +238,12 @@ static void write_junit_case(FILE *out, const struct check_result *r)
 			check_level_name(r->info->level));
 		xml_escape(out, r->detail);
 		fputs("\"/>\n", out);
-	} else if (r->status == CHECK_SKIP) {
+	} else if (fails_run(r)) {
+		/* Not judged: a JUnit error (the test could not run to a verdict). */
+		fputs("      <error type=\"inconclusive\" message=\"", out);
+		xml_escape(out, r->detail);
+		fputs("\"/>\n", out);
+	} else if (r->status == CHECK_SKIP || r->status == CHECK_INCONCLUSIVE) {
 		fputs("      <skipped message=\"", out);
 		xml_escape(out, r->detail);
 		fputs("\"/>\n", out);
@@ -231,14 +265,23 @@ static void write_junit(FILE *out, const struct report *rep)
 	double secs = (double)rep->elapsed_us / 1e6;
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+	unsigned errors = 0, skipped = 0;
+
+	for (size_t i = 0; i < rep->count; i++) {
+		const struct check_result *r = &rep->results[i];
+
+		errors += r->status == CHECK_INCONCLUSIVE && fails_run(r);
+		skipped += r->status == CHECK_SKIP ||
+			   (r->status == CHECK_INCONCLUSIVE && !fails_run(r));
+	}
 	fprintf(out,
-		"<testsuites name=\"udpecho check\" tests=\"%zu\" failures=\"%u\" errors=\"0\" "
+		"<testsuites name=\"udpecho check\" tests=\"%zu\" failures=\"%u\" errors=\"%u\" "
 		"skipped=\"%u\" time=\"%.6f\">\n",
-		rep->count, c.failed, c.skipped, secs);
+		rep->count, c.failed, errors, skipped, secs);
 	fprintf(out,
 		"  <testsuite name=\"udpecho check %s port %u (%s)\" tests=\"%zu\" failures=\"%u\" "
-		"errors=\"0\" skipped=\"%u\" time=\"%.6f\">\n",
-		rep->host, rep->port, rep->family, rep->count, c.failed, c.skipped, secs);
+		"errors=\"%u\" skipped=\"%u\" time=\"%.6f\">\n",
+		rep->host, rep->port, rep->family, rep->count, c.failed, errors, skipped, secs);
 	for (size_t i = 0; i < rep->count; i++)
 		write_junit_case(out, &rep->results[i]);
 	fputs("  </testsuite>\n</testsuites>\n", out);
@@ -263,7 +306,7 @@ static void write_json(FILE *out, const struct report *rep)
 		UDPECHO_VERSION, host, rep->port, rep->family);
 	for (size_t i = 0; i < rep->count; i++) {
 		const struct check_result *r = &rep->results[i];
-		char detail[REPORT_DETAIL_MAX * 2], status[8];
+		char detail[REPORT_DETAIL_MAX * 2], status[16];
 
 		json_escape(detail, sizeof(detail), r->detail);
 		lower(status, check_status_name(r->status));
@@ -275,8 +318,8 @@ static void write_json(FILE *out, const struct report *rep)
 	}
 	fprintf(out,
 		"\n ],\n \"summary\": {\"passed\": %u, \"failed\": %u, \"warned\": %u, "
-		"\"skipped\": %u}}\n",
-		c.passed, c.failed, c.warned, c.skipped);
+		"\"skipped\": %u, \"inconclusive\": %u}}\n",
+		c.passed, c.failed, c.warned, c.skipped, c.inconclusive);
 }
 
 void report_write(FILE *out, const struct report *rep, enum report_format format, int color)
@@ -294,6 +337,50 @@ void report_write(FILE *out, const struct report *rep, enum report_format format
 	case REPORT_TEXT:
 	default:
 		write_text(out, rep, color);
+		break;
+	}
+}
+
+void report_write_error(FILE *out, const struct report *rep, enum report_format format,
+			const char *error)
+{
+	char esc[REPORT_DETAIL_MAX * 2], host[sizeof(rep->host) * 2];
+
+	switch (format) {
+	case REPORT_JSON:
+		json_escape(esc, sizeof(esc), error);
+		json_escape(host, sizeof(host), rep->host);
+		fprintf(out,
+			"{\"tool\": \"udpecho\", \"version\": \"%s\", \"target\": {\"host\": "
+			"\"%s\", \"port\": %u, \"family\": \"%s\"},\n \"error\": \"%s\",\n "
+			"\"checks\": [],\n \"summary\": {\"passed\": 0, \"failed\": 0, \"warned\": "
+			"0, "
+			"\"skipped\": 0, \"inconclusive\": 0}}\n",
+			UDPECHO_VERSION, host, rep->port, rep->family, esc);
+		break;
+	case REPORT_JUNIT:
+		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+		fputs("<testsuites name=\"udpecho check\" tests=\"1\" failures=\"0\" errors=\"1\" "
+		      "skipped=\"0\" time=\"0.000000\">\n",
+		      out);
+		fputs("  <testsuite name=\"udpecho check ", out);
+		xml_escape(out, rep->host); /* a name as the user gave it */
+		fprintf(out,
+			" port %u (%s)\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" "
+			"time=\"0.000000\">\n",
+			rep->port, rep->family);
+		fputs("    <testcase classname=\"udpecho.check\" name=\"run\" time=\"0.000000\">\n"
+		      "      <error type=\"setup\" message=\"",
+		      out);
+		xml_escape(out, error);
+		fputs("\"/>\n    </testcase>\n  </testsuite>\n</testsuites>\n", out);
+		break;
+	case REPORT_TAP:
+		json_escape(esc, sizeof(esc), error);
+		fprintf(out, "TAP version 13\n1..0\nBail out! %s\n", esc);
+		break;
+	case REPORT_TEXT:
+	default:
 		break;
 	}
 }

@@ -31,6 +31,7 @@ struct report {
 	struct check_result results[CHECK_COUNT];
 	size_t count; /* results[0..count) ran, in order */
 	uint64_t elapsed_us;
+	int interrupted; /* SIGINT or SIGTERM ended the run: the rest is inconclusive */
 };
 
 enum report_format { REPORT_TEXT, REPORT_TAP, REPORT_JUNIT, REPORT_JSON };
@@ -46,14 +47,27 @@ void report_evidence_str(struct check_result *r, const char *key, const char *va
 void report_evidence_sizes(struct check_result *r, const char *key, const size_t *values, size_t n);
 
 struct report_counts {
-	unsigned passed, failed, warned, skipped;
+	unsigned passed, failed, warned, skipped, inconclusive;
 };
 
 struct report_counts report_count(const struct report *rep);
 
-/* 1 when some MUST check failed: the exit status of `check`. */
+/* 1 when some MUST check failed or was inconclusive: the exit status of `check`. */
 int report_must_failed(const struct report *rep);
 
 void report_write(FILE *out, const struct report *rep, enum report_format format, int color);
+
+/* Text as it streams: the header, one line per result as it is final, the summary. */
+void report_text_header(FILE *out, const struct report *rep);
+void report_text_result(FILE *out, const struct check_result *r, int color);
+void report_text_summary(FILE *out, const struct report *rep);
+
+/*
+ * A report of a run that could not start: the error recorded in it (JSON
+ * "error", a JUnit <error>, TAP "Bail out!").  Text has none: the one-line
+ * message on stderr is the report.
+ */
+void report_write_error(FILE *out, const struct report *rep, enum report_format format,
+			const char *error);
 
 #endif

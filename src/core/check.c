@@ -64,6 +64,16 @@ static const struct check_info catalogue[CHECK_COUNT] = {
 	 .level = CHECK_INFO,
 	 .what = "a TR-143 UDPEchoPlus responder fills its header fields right and echoes the "
 		 "rest (MUST once detected)"},
+	{.id = CHECK_CLIENTS_MANY,
+	 .name = "clients.many",
+	 .level = CHECK_MUST,
+	 .what = "many distinct clients (source ports), one paced request each, each get their "
+		 "echo"},
+	{.id = CHECK_SERVER_ALIVE,
+	 .name = "server.alive",
+	 .level = CHECK_MUST,
+	 .what = "the server keeps answering for the whole run: no exit, crash, closed port or "
+		 "hang"},
 };
 
 const struct check_info *check_info(enum check_id id)

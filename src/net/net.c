@@ -77,6 +77,22 @@ static int resolve_literal(const char *host, uint16_t port, enum net_family_pref
 	return 0;
 }
 
+/*
+ * glibc answers "Name or service not known" both for a name that does not
+ * exist and for one with addresses of the other family only (localhost
+ * with no ::1 in /etc/hosts): asking for the other family tells them apart.
+ */
+static const char *lookup_failure(const char *host, enum net_family_pref pref, int rc)
+{
+	struct net_addr other;
+
+	if (pref == NET_ONLY_V4 && lookup(host, 0, AF_INET6, 0, &other) == 0)
+		return "no IPv4 address for this name";
+	if (pref == NET_ONLY_V6 && lookup(host, 0, AF_INET, 0, &other) == 0)
+		return "no IPv6 address for this name";
+	return gai_strerror(rc);
+}
+
 int net_resolve(const char *host, uint16_t port, enum net_family_pref pref, struct net_addr *out,
 		const char **why)
 {
@@ -93,7 +109,7 @@ int net_resolve(const char *host, uint16_t port, enum net_family_pref pref, stru
 	if (rc != 0 && pref == NET_PREFER_V4)
 		rc = lookup(host, port, AF_INET6, 0, out);
 	if (rc != 0) {
-		*why = gai_strerror(rc);
+		*why = lookup_failure(host, pref, rc);
 		return -1;
 	}
 	return 0;

@@ -1,23 +1,40 @@
-# The JSON report schema of DESIGN.md, as a jq predicate: true or false.
-def status: . == "pass" or . == "fail" or . == "warn" or . == "skip";
+# The JSON report schema, as a jq predicate: true or false.  Two shapes:
+# a run's report (every check it ran, with the summary of their statuses)
+# and the report of a run that could not start (the error, no checks).
+def status: . == "pass" or . == "fail" or . == "warn" or . == "skip" or . == "inconclusive";
 def level: . == "MUST" or . == "SHOULD" or . == "INFO";
-(keys == ["checks", "summary", "target", "tool", "version"])
-and .tool == "udpecho"
+def count(s): [.checks[] | select(.status == s)] | length;
+.tool == "udpecho"
 and (.version | type == "string" and test("^[0-9]+\\.[0-9]+\\.[0-9]+$"))
 and (.target | keys == ["family", "host", "port"])
 and (.target.family == "ipv4" or .target.family == "ipv6")
-and (.target.port | type == "number" and . >= 1 and . <= 65535)
+and (.target.port | type == "number" and . >= 0 and . <= 65535)
 and (.target.host | type == "string")
-and (.checks | type == "array" and length >= 1)
+and (.checks | type == "array")
 and all(.checks[];
         keys == ["detail", "evidence", "id", "level", "status"]
         and (.id | type == "string" and test("^[a-z]+(\\.[a-z]+)?$"))
         and (.level | level) and (.status | status)
         and (.detail | type == "string" and length > 0)
         and (.evidence | type == "object"))
-and (.summary | keys == ["failed", "passed", "skipped", "warned"])
-and .summary.passed == ([.checks[] | select(.status == "pass")] | length)
-and .summary.failed == ([.checks[] | select(.status == "fail")] | length)
-and .summary.warned == ([.checks[] | select(.status == "warn")] | length)
-and .summary.skipped == ([.checks[] | select(.status == "skip")] | length)
-and all(.checks[] | select(.id == "echo.sizes"); .evidence.max_exact | type == "number")
+and (.summary | keys == ["failed", "inconclusive", "passed", "skipped", "warned"])
+and .summary.passed == count("pass")
+and .summary.failed == count("fail")
+and .summary.warned == count("warn")
+and .summary.skipped == count("skip")
+and .summary.inconclusive == count("inconclusive")
+and if has("error") then
+      (keys == ["checks", "error", "summary", "target", "tool", "version"])
+      and (.error | type == "string" and length > 0)
+      and (.checks | length == 0)
+    else
+      (keys == ["checks", "summary", "target", "tool", "version"])
+      and (.checks | length >= 1)
+      # A MUST's verdict says what it rests on: what it sent and what it judged.
+      and all(.checks[] | select(.level == "MUST" and (.status == "pass" or .status == "fail"));
+              (.evidence.requests | type == "number") and (.evidence.judged | type == "number"))
+      and all(.checks[] | select(.level == "MUST" and .status == "pass");
+              .evidence.judged >= 1)
+      and all(.checks[] | select(.id == "echo.sizes" and .status != "inconclusive");
+              .evidence.max_exact | type == "number")
+    end

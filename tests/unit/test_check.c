@@ -15,17 +15,17 @@
 static void test_catalogue_holds_the_design_ids_in_order(void **state)
 {
 	static const char *const ids[] = {
-		"echo.basic",           "echo.empty", "echo.bytes",       "echo.sizes",
-		"reply.source",         "reply.once", "burst.boundaries", "clients.isolation",
-		"safety.amplification", "burst.loss", "safety.loop",      "latency",
-		"echoplus.fields"};
+		"echo.basic",           "echo.empty",   "echo.bytes",       "echo.sizes",
+		"reply.source",         "reply.once",   "burst.boundaries", "clients.isolation",
+		"safety.amplification", "burst.loss",   "safety.loop",      "latency",
+		"echoplus.fields",      "clients.many", "server.alive"};
 	static const enum check_level levels[] = {CHECK_MUST, CHECK_MUST,   CHECK_MUST, CHECK_MUST,
 						  CHECK_MUST, CHECK_MUST,   CHECK_MUST, CHECK_MUST,
 						  CHECK_MUST, CHECK_SHOULD, CHECK_INFO, CHECK_INFO,
-						  CHECK_INFO};
+						  CHECK_INFO, CHECK_MUST,   CHECK_MUST};
 
 	(void)state;
-	assert_int_equal(CHECK_COUNT, 13);
+	assert_int_equal(CHECK_COUNT, 15);
 	for (int i = 0; i < CHECK_COUNT; i++) {
 		const struct check_info *c = check_info((enum check_id)i);
 
@@ -37,6 +37,7 @@ static void test_catalogue_holds_the_design_ids_in_order(void **state)
 	assert_null(check_info(CHECK_COUNT));
 	assert_string_equal(check_level_name(CHECK_SHOULD), "SHOULD");
 	assert_string_equal(check_status_name(CHECK_WARN), "WARN");
+	assert_string_equal(check_status_name(CHECK_INCONCLUSIVE), "INCONCLUSIVE");
 }
 
 static void test_only_lists(void **state)

@@ -93,7 +93,7 @@ static void test_json_object(void **state)
 				    "\"truncated_to\": 4096, \"note\": \"a \\\"quoted\\\" <tag> & "
 				    "\\\\ back\", \"tried\": [1, 512, 4096, 4097]}}"));
 	assert_non_null(strstr(out, "\"summary\": {\"passed\": 1, \"failed\": 1, \"warned\": 0, "
-				    "\"skipped\": 1}}\n"));
+				    "\"skipped\": 1, \"inconclusive\": 0}}\n"));
 	free(out);
 }
 
@@ -148,6 +148,81 @@ static void test_counts_and_exit_status(void **state)
 	assert_false(report_must_failed(&rep));
 }
 
+/* A MUST that could not be judged fails the run, and every format says so. */
+static void test_inconclusive_must_fails_the_run(void **state)
+{
+	struct report rep;
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	rep.results[1].status = CHECK_INCONCLUSIVE;
+	assert_int_equal(report_count(&rep).inconclusive, 1);
+	assert_true(report_must_failed(&rep));
+	out = render(&rep, REPORT_TAP, 0);
+	assert_non_null(
+		strstr(out, "\nnot ok 2 - echo.sizes (MUST)\n  ---\n  status: INCONCLUSIVE"));
+	free(out);
+	out = render(&rep, REPORT_JUNIT, 0);
+	assert_non_null(strstr(out, "errors=\"1\""));
+	assert_non_null(strstr(out, "<error type=\"inconclusive\" message=\"truncates to 4096"));
+	free(out);
+	out = render(&rep, REPORT_JSON, 0);
+	assert_non_null(strstr(out, "\"status\": \"inconclusive\""));
+	assert_non_null(strstr(out, "\"inconclusive\": 1}}"));
+	free(out);
+	out = render(&rep, REPORT_TEXT, 0);
+	assert_non_null(strstr(out, "echo.sizes INCONCLUSIVE MUST: "));
+	assert_non_null(strstr(out, ", 1 inconclusive in 1.5 s\n"));
+	free(out);
+	/* Below MUST, an inconclusive check is skipped in TAP and JUnit: it fails nothing. */
+	rep.results[1].info = check_info(CHECK_BURST_LOSS);
+	assert_false(report_must_failed(&rep));
+	out = render(&rep, REPORT_TAP, 0);
+	assert_non_null(strstr(out, "\nok 2 - burst.loss (SHOULD) # SKIP truncates"));
+	free(out);
+}
+
+static char *render_error(const struct report *rep, enum report_format format, const char *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	report_write_error(f, rep, format, err);
+	fclose(f);
+	return buf;
+}
+
+/* A run that cannot start leaves a document with the error in it, escaped. */
+static void test_error_documents(void **state)
+{
+	const char *err = "nothing listening on 127.0.0.1:7 (\"ICMP\" <port> & unreachable)";
+	struct report rep;
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	rep.count = 0;
+	out = render_error(&rep, REPORT_JSON, err);
+	assert_non_null(strstr(out, "\"error\": \"nothing listening on 127.0.0.1:7 "
+				    "(\\\"ICMP\\\" <port> & unreachable)\",\n \"checks\": [],"));
+	free(out);
+	out = render_error(&rep, REPORT_JUNIT, err);
+	assert_non_null(
+		strstr(out, "<error type=\"setup\" message=\"nothing listening on "
+			    "127.0.0.1:7 (&quot;ICMP&quot; &lt;port&gt; &amp; unreachable)\"/>"));
+	free(out);
+	out = render_error(&rep, REPORT_TAP, err);
+	assert_string_equal(out, "TAP version 13\n1..0\nBail out! nothing listening on "
+				 "127.0.0.1:7 (\\\"ICMP\\\" <port> & unreachable)\n");
+	free(out);
+	out = render_error(&rep, REPORT_TEXT, err);
+	assert_string_equal(out, "");
+	free(out);
+}
+
 static void test_evidence_is_bounded(void **state)
 {
 	struct check_result r;
@@ -168,6 +243,8 @@ int main(void)
 		cmocka_unit_test(test_junit_escapes),
 		cmocka_unit_test(test_counts_and_exit_status),
 		cmocka_unit_test(test_evidence_is_bounded),
+		cmocka_unit_test(test_inconclusive_must_fails_the_run),
+		cmocka_unit_test(test_error_documents),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
