@@ -92,6 +92,7 @@ struct run {
 	int life_current; /* the last check ended with a probe: life is up to date */
 	struct run_point last_answer, suspect; /* the last answered request, the first after it */
 	uint64_t refused;                      /* ICMP port unreachable reports */
+	uint64_t refused_before;               /* ... before the current check */
 	uint32_t clients_served;               /* sockets answered at least once */
 
 	int plus;             /* the target is a UDPEchoPlus responder */

@@ -101,7 +101,8 @@ static size_t build_probe(struct run *r, void *ctx, uint32_t request, unsigned a
 
 enum verdict_life run_probe_life(struct run *r, int cur, int *cur_answered)
 {
-	struct verdict_life_obs obs = {.refused = r->refused > 0};
+	/* A refusal long ago, followed by answers, says nothing about now. */
+	struct verdict_life_obs obs = {.refused = r->refused > r->refused_before};
 	struct slot slots[3];
 	struct xlog log = {.requests = 3};
 	struct engine e = {&log, slots, 0, build_probe, NULL, PATIENCE_FULL, 0, 0, NULL};
@@ -237,6 +238,7 @@ static void judge_one(struct run *r, int id, struct check_result *res)
 	r->current = (enum check_id)id;
 	r->trouble = 0;
 	r->probed = 0;
+	r->refused_before = r->refused;
 	if (id != CHECK_SERVER_ALIVE)
 		r->life_current = 0;
 	runners[id](r, res);

@@ -192,7 +192,13 @@ static void note_arrival(const struct worker *w, const struct cmsghdr *c, struct
 	} else {
 		return;
 	}
-	peer->arrival_known = w->config->loopback_ifindex != 0;
+	/*
+	 * Interface 0: the datagram was queued before this socket asked for
+	 * PKTINFO (the one that started a socket-activated server), and the
+	 * kernel hands back an empty record.  Its arrival is unknown, not
+	 * "another interface".
+	 */
+	peer->arrival_known = w->config->loopback_ifindex != 0 && ifindex != 0;
 	peer->arrival_loopback = ifindex == w->config->loopback_ifindex;
 }
 

@@ -110,6 +110,28 @@ if command -v systemd-socket-activate >/dev/null; then
 	wait "$activator_pid" || true
 	activator_pid=
 	grep -q '^summary: received=' "$work/server.out" || fail "no summary after SIGTERM"
+
+	# The datagram that starts the server is echoed, on IPv4 and IPv6: it was
+	# queued before the server asked for its arrival interface.
+	for family in 4 6; do
+		if [ "$family" = 4 ]; then listen=127.0.0.1 host=127.0.0.1; else listen='[::1]' host=::1; fi
+		port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 0)); print(s.getsockname()[1])')
+		systemd-socket-activate --datagram -l "$listen:$port" "$server" -v \
+			>"$work/first.out" 2>"$work/first.err" &
+		activator_pid=$!
+		for _ in $(seq 1 100); do
+			grep -q '^Listening on' "$work/first.err" && break
+			sleep 0.02
+		done
+		if "$client" send --host "$host" --port "$port" --timeout 5s first >"$work/first.send" 2>&1; then
+			echo "ok: the datagram that activated the server (IPv$family) was echoed"
+		else
+			fail "the activating datagram (IPv$family) got no echo:"$'\n'"$(cat "$work/first.send" "$work/first.out")"
+		fi
+		kill "$activator_pid"
+		wait "$activator_pid" || true
+		activator_pid=
+	done
 else
 	echo "SKIP: systemd-socket-activate is not installed (package systemd): activation not run"
 fi
