@@ -44,7 +44,7 @@ cycle() {
 
 classic='This is the message.  It will be repeated.'
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict; do
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json; do
 	mkdir -p "corpus/$h"
 	rm -f "corpus/$h"/seed-*
 done
@@ -545,7 +545,25 @@ seed verdict judge-all-lost "$(vjudge 10 0 0 0 0)"
 seed verdict judge-every-defect "$(vjudge 10 3 5 2 15)"
 seed verdict judge-u32-max "$(vjudge 4294967295 4294967295 4294967295 4294967295 0)"
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict; do
+# ---- json: u8 selector (even: a report as it is, odd: a string's content) ----
+report='{"tool": "udpecho", "version": "1.0.0", "checks": [
+   {"id": "echo.basic", "level": "MUST", "status": "pass", "detail": "a \"quoted\" \u00e9 detail", "evidence": {"tried": [1, 2.5e3, -0.125, 0, 1E-2]}},
+   {"id": "echo.sizes", "level": "MUST", "status": "fail", "detail": "x", "evidence": {"ok": true, "no": false, "none": null}}
+ ], "summary": {"passed": 1, "failed": 1}}'
+seed json report-two-checks 00 "$(txt "$report")"
+seed json report-error-document 00 "$(txt '{"tool": "udpecho", "error": "nothing listening", "checks": [], "summary": {}}')"
+seed json report-checks-not-objects 00 "$(txt '{"checks": [1, "two", [3], null, {"id": 4, "status": "fail"}]}')"
+seed json report-deep 00 "$(txt "$(rep '[' 70)$(rep ']' 70)")"
+seed json report-bad-escape 00 "$(txt '{"checks": [{"id": "\q"}]}')"
+seed json report-cut-short 00 "$(txt '{"checks": [{"id": "echo.b')"
+seed json report-leading-zero 00 "$(txt '{"n": 01}')"
+seed json report-trailing-garbage 00 "$(txt '{} {}')"
+seed json string-quotes-and-backslashes 01 "$(txt 'a"b\c"')"
+seed json string-control-bytes 01 000102090a0d1f7f
+seed json string-high-bytes 01 c3a9e282acff80
+seed json string-longer-than-an-id 01 "$(txt "$(rep 'x' 100)")"
+
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json; do
 	printf '%-16s %4d seeds, %s bytes in all\n' "$h" "$(find "corpus/$h" -maxdepth 1 -name 'seed-*' | wc -l)" \
 		"$(cat "corpus/$h"/* | wc -c)"
 done

@@ -28,6 +28,9 @@ struct check_opts {
 	uint64_t timeout_us;
 	unsigned tries;
 	enum net_family_pref family;
+	int strict;           /* a SHOULD that warns fails the run */
+	const char *baseline; /* an earlier JSON report: its failures are known */
+	const char *output;   /* the report goes there, not to stdout */
 };
 
 /* argv[first..] are check's own arguments.  Returns 0, or -1 with a reason in err. */

@@ -9,12 +9,14 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "check_run.h"
 #include "udpecho/addr.h"
 #include "udpecho/cli.h"
+#include "udpecho/json.h"
 #include "udpecho/parse.h"
 #include "udpecho/policy.h"
 #include "udpecho/serve.h"
@@ -30,20 +32,32 @@ enum {
 	OPT_V4,
 	OPT_V6,
 	OPT_LIST,
+	OPT_STRICT,
+	OPT_BASELINE,
+	OPT_OUTPUT,
 	OPT_HELP
 };
 
 static const struct cli_option options[] = {
-	{"format", 0, 1, OPT_FORMAT},   {"only", 0, 1, OPT_ONLY},
-	{"skip", 0, 1, OPT_SKIP},       {"timeout", 0, 1, OPT_TIMEOUT},
-	{"retries", 0, 1, OPT_RETRIES}, {NULL, '4', 0, OPT_V4},
-	{NULL, '6', 0, OPT_V6},         {"list", 0, 0, OPT_LIST},
-	{"help", 'h', 0, OPT_HELP},     {NULL, 0, 0, 0},
+	{"format", 0, 1, OPT_FORMAT},
+	{"only", 0, 1, OPT_ONLY},
+	{"skip", 0, 1, OPT_SKIP},
+	{"timeout", 0, 1, OPT_TIMEOUT},
+	{"retries", 0, 1, OPT_RETRIES},
+	{NULL, '4', 0, OPT_V4},
+	{NULL, '6', 0, OPT_V6},
+	{"list", 0, 0, OPT_LIST},
+	{"strict", 0, 0, OPT_STRICT},
+	{"baseline", 0, 1, OPT_BASELINE},
+	{"output", 0, 1, OPT_OUTPUT},
+	{"help", 'h', 0, OPT_HELP},
+	{NULL, 0, 0, 0},
 };
 
 const char check_usage[] =
 	"usage: udpecho check [HOST [PORT]] [--format text|tap|junit|json] [--only IDS]\n"
 	"                     [--skip IDS] [--timeout DUR] [--retries N] [-4|-6] [--list]\n"
+	"                     [--strict] [--baseline FILE] [--output FILE]\n"
 	"\n"
 	"Check any UDP echo server against RFC 862 and name each defect.  With no HOST,\n"
 	"start the built-in server on an ephemeral loopback port and check that.\n"
@@ -59,8 +73,13 @@ const char check_usage[] =
 	"                    (default 3)\n"
 	"  -4, -6            resolve HOST to IPv4 / IPv6 only\n"
 	"  --list            list the checks and exit\n"
+	"  --strict          a SHOULD check that warns fails the run too\n"
+	"  --baseline FILE   an earlier --format json report: failures it already had\n"
+	"                    are reported as known and do not fail the run\n"
+	"  --output FILE     write the report to FILE instead of standard output\n"
 	"\n"
-	"Exit status: 0 every MUST holds, 1 a MUST failed, 2 usage or network error.\n";
+	"Exit status: 0 every MUST holds, 1 a MUST failed or could not be judged,\n"
+	"2 the run could not start (usage or network error), 130 interrupted.\n";
 
 static int parse_format(const char *s, enum report_format *out)
 {
@@ -139,6 +158,15 @@ static int apply(struct check_opts *o, int id, const char *value, char *err, siz
 		return 0;
 	case OPT_LIST:
 		o->list = 1;
+		return 0;
+	case OPT_STRICT:
+		o->strict = 1;
+		return 0;
+	case OPT_BASELINE:
+		o->baseline = value;
+		return 0;
+	case OPT_OUTPUT:
+		o->output = value;
 		return 0;
 	case OPT_HELP:
 	default:
@@ -366,12 +394,75 @@ static void fill_named_target(struct report *rep, const struct check_opts *o)
 }
 
 /* A run that cannot start still leaves a report: the error in it, exit 2. */
-static int cannot_start(const struct check_opts *o, struct report *rep, const char *err)
+/* Where the report goes and what colours it: one per run. */
+struct sink {
+	FILE *out;
+	int color;
+	/* --baseline: the status each check had then ("" when it had none). */
+	char baseline[CHECK_COUNT][16];
+	int strict;
+};
+
+/* A run that cannot start still leaves a report: the error in it, exit 2. */
+static int cannot_start(const struct check_opts *o, struct sink *k, struct report *rep,
+			const char *err)
 {
 	fprintf(stderr, "%s: %s\n", PROG, err);
-	report_write_error(stdout, rep, o->format, err);
-	fflush(stdout);
+	report_write_error(k->out, rep, o->format, err);
+	fflush(k->out);
 	return 2;
+}
+
+static void keep_baseline(void *ctx, const struct json_check *c)
+{
+	struct sink *k = ctx;
+	const struct check_info *info = check_find(c->id);
+
+	if (info != NULL)
+		snprintf(k->baseline[info->id], sizeof(k->baseline[0]), "%s", c->status);
+}
+
+/* Reads --baseline FILE, at most BASELINE_MAX bytes.  Returns 0, or -1 with err. */
+#define BASELINE_MAX (16u << 20)
+
+static int read_baseline(const char *path, struct sink *k, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	size_t len, at = 0;
+	int rc = -1;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "--baseline: '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	text = malloc(BASELINE_MAX + 1);
+	len = text != NULL ? fread(text, 1, BASELINE_MAX + 1, f) : 0;
+	if (text == NULL || ferror(f))
+		snprintf(err, errlen, "--baseline: '%s': cannot read it", path);
+	else if (len > BASELINE_MAX)
+		snprintf(err, errlen, "--baseline: '%s': larger than %u MiB, not a report", path,
+			 BASELINE_MAX >> 20);
+	else if (json_report_checks(text, len, keep_baseline, k, &at) != 0)
+		snprintf(err, errlen, "--baseline: '%s' is not JSON (at byte %zu)", path, at);
+	else
+		rc = 0;
+	free(text);
+	fclose(f);
+	return rc;
+}
+
+/* A failure the baseline already had, with the same status, is known. */
+static void mark_known(const struct sink *k, struct check_result *r)
+{
+	char status[16];
+	size_t i = 0;
+
+	for (const char *s = check_status_name(r->status); *s != '\0' && i + 1 < sizeof(status);
+	     s++)
+		status[i++] = (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s);
+	status[i] = '\0';
+	r->known = report_fails_run(r, k->strict) && strcmp(k->baseline[r->info->id], status) == 0;
 }
 
 static volatile sig_atomic_t interrupted;
@@ -394,55 +485,66 @@ static void catch_interrupts(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-struct stream {
-	int color;
-};
-
 /* Text streams: each line as its result is final. */
 static void stream_result(void *ctx, const struct report *rep, size_t index)
 {
-	const struct stream *st = ctx;
+	struct sink *k = ctx;
+	struct check_result *r = (struct check_result *)&rep->results[index];
 
+	mark_known(k, r);
 	if (index == 0)
-		report_text_header(stdout, rep);
-	report_text_result(stdout, &rep->results[index], st->color);
-	fflush(stdout);
+		report_text_header(k->out, rep);
+	report_text_result(k->out, r, k->color);
+	fflush(k->out);
 }
 
-static void finish(const struct check_opts *o, const struct report *rep, int color)
+static void finish(const struct check_opts *o, struct sink *k, struct report *rep)
 {
 	if (o->format != REPORT_TEXT) {
-		report_write(stdout, rep, o->format, color);
+		for (size_t i = 0; i < rep->count; i++)
+			mark_known(k, &rep->results[i]);
+		report_write(k->out, rep, o->format, k->color);
 	} else {
 		if (rep->count == 0)
-			report_text_header(stdout, rep);
-		report_text_summary(stdout, rep);
+			report_text_header(k->out, rep);
+		report_text_summary(k->out, rep);
 	}
-	fflush(stdout);
+	fflush(k->out);
 }
 
-static int run(const struct check_opts *o, struct report *rep)
+/* "2026-12-07T03:12:00Z": when the run started, for the JSON report. */
+static void note_start(struct report *rep)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(rep->started, sizeof(rep->started), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(rep->started, sizeof(rep->started), "1970-01-01T00:00:00Z");
+}
+
+static int run(const struct check_opts *o, struct sink *k, struct report *rep)
 {
 	struct check_config cfg;
 	struct check_abort why;
-	struct stream st;
 	char err[512];
 	pid_t builtin = 0;
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
 	fill_named_target(rep, o);
+	note_start(rep);
+	rep->strict = o->strict;
 	if (resolve_target(o, &cfg.target, &builtin, err, sizeof(err)) != 0)
-		return cannot_start(o, rep, err);
+		return cannot_start(o, k, rep, err);
 	cfg.timeout_us = o->timeout_us;
 	cfg.tries = o->tries;
 	memcpy(cfg.selected, o->selected, sizeof(cfg.selected));
 	cfg.progress = isatty(STDERR_FILENO);
-	st.color = o->format == REPORT_TEXT && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	cfg.interrupted = &interrupted;
 	if (o->format == REPORT_TEXT) {
 		cfg.on_result = stream_result;
-		cfg.ctx = &st;
+		cfg.ctx = k;
 	}
 	fill_target(rep, &cfg.target, builtin > 0);
 	catch_interrupts();
@@ -450,19 +552,37 @@ static int run(const struct check_opts *o, struct report *rep)
 	stop_builtin(builtin);
 	if (rc != 0) {
 		explain_abort(&cfg.target, &why, err, sizeof(err));
-		return cannot_start(o, rep, err);
+		return cannot_start(o, k, rep, err);
 	}
-	finish(o, rep, st.color);
+	finish(o, k, rep);
 	if (rep->interrupted)
 		return 130;
 	return report_must_failed(rep);
+}
+
+/* The sink: --output or stdout, --baseline read.  Returns 0, or -1 with err. */
+static int open_sink(const struct check_opts *o, struct sink *k, char *err, size_t errlen)
+{
+	memset(k, 0, sizeof(*k));
+	k->strict = o->strict;
+	if (o->baseline != NULL && read_baseline(o->baseline, k, err, errlen) != 0)
+		return -1;
+	k->out = stdout;
+	if (o->output != NULL && (k->out = fopen(o->output, "w")) == NULL) {
+		snprintf(err, errlen, "--output: '%s': %s", o->output, strerror(errno));
+		return -1;
+	}
+	k->color = o->format == REPORT_TEXT && o->output == NULL && isatty(STDOUT_FILENO) &&
+		   getenv("NO_COLOR") == NULL;
+	return 0;
 }
 
 int check_main(int argc, char *const *argv, int first)
 {
 	struct check_opts o;
 	struct report *rep;
-	char err[256];
+	struct sink *k;
+	char err[512];
 	int rc;
 
 	if (check_parse_args(argc, argv, first, &o, err, sizeof(err)) != 0) {
@@ -478,11 +598,25 @@ int check_main(int argc, char *const *argv, int first)
 		return 0;
 	}
 	rep = calloc(1, sizeof(*rep));
-	if (rep == NULL) {
+	k = calloc(1, sizeof(*k));
+	if (rep == NULL || k == NULL) {
+		free(rep);
+		free(k);
 		fprintf(stderr, "%s: out of memory\n", PROG);
 		return 2;
 	}
-	rc = run(&o, rep);
+	if (open_sink(&o, k, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s check: %s\n", PROG, err);
+		rc = 2;
+	} else {
+		rc = run(&o, k, rep);
+		if (k->out != stdout && fclose(k->out) != 0) {
+			fprintf(stderr, "%s check: --output: '%s': %s\n", PROG, o.output,
+				strerror(errno));
+			rc = 2;
+		}
+	}
 	free(rep);
+	free(k);
 	return rc;
 }

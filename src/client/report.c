@@ -87,9 +87,10 @@ void report_evidence_sizes(struct check_result *r, const char *key, const size_t
 
 struct report_counts report_count(const struct report *rep)
 {
-	struct report_counts c = {0, 0, 0, 0, 0};
+	struct report_counts c = {0, 0, 0, 0, 0, 0};
 
 	for (size_t i = 0; i < rep->count; i++) {
+		c.known += rep->results[i].known != 0;
 		switch (rep->results[i].status) {
 		case CHECK_PASS:
 			c.passed++;
@@ -112,12 +113,29 @@ struct report_counts report_count(const struct report *rep)
 	return c;
 }
 
+/* Before the baseline: does the status itself fail the run? */
+static int failing(const struct check_result *r, int strict)
+{
+	switch (r->status) {
+	case CHECK_FAIL:
+	case CHECK_INCONCLUSIVE:
+		return r->info->level == CHECK_MUST;
+	case CHECK_WARN:
+		return strict && r->info->level == CHECK_SHOULD;
+	default:
+		return 0;
+	}
+}
+
+int report_fails_run(const struct check_result *r, int strict)
+{
+	return failing(r, strict) && !r->known;
+}
+
 int report_must_failed(const struct report *rep)
 {
 	for (size_t i = 0; i < rep->count; i++) {
-		if ((rep->results[i].status == CHECK_FAIL ||
-		     rep->results[i].status == CHECK_INCONCLUSIVE) &&
-		    rep->results[i].info->level == CHECK_MUST)
+		if (report_fails_run(&rep->results[i], rep->strict))
 			return 1;
 	}
 	return 0;
@@ -148,9 +166,9 @@ void report_text_header(FILE *out, const struct report *rep)
 
 void report_text_result(FILE *out, const struct check_result *r, int color)
 {
-	fprintf(out, "%s %s%s%s %s: %s\n", r->info->name, color ? status_color(r->status) : "",
+	fprintf(out, "%s %s%s%s %s%s: %s\n", r->info->name, color ? status_color(r->status) : "",
 		check_status_name(r->status), color ? "\033[0m" : "",
-		check_level_name(r->info->level), r->detail);
+		check_level_name(r->info->level), r->known ? " (known)" : "", r->detail);
 }
 
 void report_text_summary(FILE *out, const struct report *rep)
@@ -161,6 +179,8 @@ void report_text_summary(FILE *out, const struct report *rep)
 		c.warned, c.skipped);
 	if (c.inconclusive > 0)
 		fprintf(out, ", %u inconclusive", c.inconclusive);
+	if (c.known > 0)
+		fprintf(out, " (%u known from the baseline)", c.known);
 	fprintf(out, " in %.1f s%s\n", (double)rep->elapsed_us / 1e6,
 		rep->interrupted ? " (interrupted)" : "");
 }
@@ -173,25 +193,26 @@ static void write_text(FILE *out, const struct report *rep, int color)
 	report_text_summary(out, rep);
 }
 
-/* A MUST that could not be judged fails the run as a failure does. */
-static int fails_run(const struct check_result *r)
-{
-	return r->status == CHECK_FAIL ||
-	       (r->status == CHECK_INCONCLUSIVE && r->info->level == CHECK_MUST);
-}
-
-/* TAP 13: one test point per check; SKIP as the directive, WARN and details in YAML. */
+/*
+ * TAP 13: one test point per check.  What fails the run is "not ok"; a
+ * failure the baseline already had is "not ok" with a TODO directive,
+ * which a TAP harness does not count; SKIP is the directive of a skipped
+ * check; WARN and every detail are in the YAML block.
+ */
 static void write_tap(FILE *out, const struct report *rep)
 {
 	fprintf(out, "TAP version 13\n1..%zu\n", rep->count);
 	for (size_t i = 0; i < rep->count; i++) {
 		const struct check_result *r = &rep->results[i];
+		int fails = failing(r, rep->strict);
 		char detail[REPORT_DETAIL_MAX * 2];
 
 		json_escape(detail, sizeof(detail), r->detail);
-		fprintf(out, "%s %zu - %s (%s)", fails_run(r) ? "not ok" : "ok", i + 1,
-			r->info->name, check_level_name(r->info->level));
-		if (r->status == CHECK_SKIP || (r->status == CHECK_INCONCLUSIVE && !fails_run(r)))
+		fprintf(out, "%s %zu - %s (%s)", fails ? "not ok" : "ok", i + 1, r->info->name,
+			check_level_name(r->info->level));
+		if (fails && r->known)
+			fputs(" # TODO known failure (--baseline)", out);
+		else if (r->status == CHECK_SKIP || (r->status == CHECK_INCONCLUSIVE && !fails))
 			fprintf(out, " # SKIP %s", r->detail);
 		fprintf(out, "\n  ---\n  status: %s\n  message: \"%s\"\n",
 			check_status_name(r->status), detail);
@@ -229,22 +250,56 @@ static void xml_escape(FILE *out, const char *s)
 	}
 }
 
-static void write_junit_case(FILE *out, const struct check_result *r)
+enum junit_kind { JUNIT_PASSED, JUNIT_FAILURE, JUNIT_ERROR, JUNIT_SKIPPED };
+
+/*
+ * How a result shows in JUnit.  CI systems draw failures, errors and
+ * skipped tests, and hide system-out: so a WARN that fails nothing, and a
+ * failure the baseline already had, are <skipped> with a type that says
+ * which, to be seen without failing the build.
+ */
+static enum junit_kind junit_kind(const struct check_result *r, int strict, const char **type,
+				  const char **prefix)
 {
+	*prefix = "";
+	if (report_fails_run(r, strict)) {
+		*type = r->status == CHECK_INCONCLUSIVE ? "inconclusive"
+							: check_level_name(r->info->level);
+		if (r->status == CHECK_WARN)
+			*prefix = "WARN (--strict): ";
+		return r->status == CHECK_INCONCLUSIVE ? JUNIT_ERROR : JUNIT_FAILURE;
+	}
+	if (r->known) {
+		*type = "known";
+		*prefix = "known failure (--baseline): ";
+		return JUNIT_SKIPPED;
+	}
+	switch (r->status) {
+	case CHECK_WARN:
+		*type = "warn";
+		*prefix = r->info->level == CHECK_SHOULD ? "WARN SHOULD: " : "WARN: ";
+		return JUNIT_SKIPPED;
+	case CHECK_INCONCLUSIVE:
+		*type = "inconclusive";
+		return JUNIT_SKIPPED;
+	case CHECK_SKIP:
+		*type = "skip";
+		return JUNIT_SKIPPED;
+	default:
+		return JUNIT_PASSED;
+	}
+}
+
+static void write_junit_case(FILE *out, const struct check_result *r, int strict)
+{
+	static const char *const elements[] = {NULL, "failure", "error", "skipped"};
+	const char *type, *prefix;
+	enum junit_kind kind = junit_kind(r, strict, &type, &prefix);
+
 	fprintf(out, "    <testcase classname=\"udpecho.check\" name=\"%s\" time=\"%.6f\">\n",
 		r->info->name, (double)r->elapsed_us / 1e6);
-	if (r->status == CHECK_FAIL) {
-		fprintf(out, "      <failure type=\"%s\" message=\"",
-			check_level_name(r->info->level));
-		xml_escape(out, r->detail);
-		fputs("\"/>\n", out);
-	} else if (fails_run(r)) {
-		/* Not judged: a JUnit error (the test could not run to a verdict). */
-		fputs("      <error type=\"inconclusive\" message=\"", out);
-		xml_escape(out, r->detail);
-		fputs("\"/>\n", out);
-	} else if (r->status == CHECK_SKIP || r->status == CHECK_INCONCLUSIVE) {
-		fputs("      <skipped message=\"", out);
+	if (kind != JUNIT_PASSED) {
+		fprintf(out, "      <%s type=\"%s\" message=\"%s", elements[kind], type, prefix);
 		xml_escape(out, r->detail);
 		fputs("\"/>\n", out);
 	}
@@ -261,29 +316,28 @@ static void write_junit_case(FILE *out, const struct check_result *r)
 
 static void write_junit(FILE *out, const struct report *rep)
 {
-	struct report_counts c = report_count(rep);
 	double secs = (double)rep->elapsed_us / 1e6;
-
-	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
-	unsigned errors = 0, skipped = 0;
+	unsigned n[4] = {0, 0, 0, 0};
 
 	for (size_t i = 0; i < rep->count; i++) {
-		const struct check_result *r = &rep->results[i];
+		const char *type, *prefix;
 
-		errors += r->status == CHECK_INCONCLUSIVE && fails_run(r);
-		skipped += r->status == CHECK_SKIP ||
-			   (r->status == CHECK_INCONCLUSIVE && !fails_run(r));
+		n[junit_kind(&rep->results[i], rep->strict, &type, &prefix)]++;
 	}
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
 	fprintf(out,
 		"<testsuites name=\"udpecho check\" tests=\"%zu\" failures=\"%u\" errors=\"%u\" "
 		"skipped=\"%u\" time=\"%.6f\">\n",
-		rep->count, c.failed, errors, skipped, secs);
+		rep->count, n[JUNIT_FAILURE], n[JUNIT_ERROR], n[JUNIT_SKIPPED], secs);
+	fputs("  <testsuite name=\"udpecho check ", out);
+	xml_escape(out, rep->host);
 	fprintf(out,
-		"  <testsuite name=\"udpecho check %s port %u (%s)\" tests=\"%zu\" failures=\"%u\" "
-		"errors=\"%u\" skipped=\"%u\" time=\"%.6f\">\n",
-		rep->host, rep->port, rep->family, rep->count, c.failed, errors, skipped, secs);
+		" port %u (%s)\" tests=\"%zu\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" "
+		"time=\"%.6f\">\n",
+		rep->port, rep->family, rep->count, n[JUNIT_FAILURE], n[JUNIT_ERROR],
+		n[JUNIT_SKIPPED], secs);
 	for (size_t i = 0; i < rep->count; i++)
-		write_junit_case(out, &rep->results[i]);
+		write_junit_case(out, &rep->results[i], rep->strict);
 	fputs("  </testsuite>\n</testsuites>\n", out);
 }
 
@@ -301,9 +355,11 @@ static void write_json(FILE *out, const struct report *rep)
 
 	json_escape(host, sizeof(host), rep->host);
 	fprintf(out,
-		"{\"tool\": \"udpecho\", \"version\": \"%s\", \"target\": {\"host\": \"%s\", "
-		"\"port\": %u, \"family\": \"%s\"},\n \"checks\": [",
-		UDPECHO_VERSION, host, rep->port, rep->family);
+		"{\"tool\": \"udpecho\", \"version\": \"%s\", \"started\": \"%s\", "
+		"\"duration_s\": %.3f, \"target\": {\"host\": \"%s\", \"port\": %u, \"family\": "
+		"\"%s\"},\n \"checks\": [",
+		UDPECHO_VERSION, rep->started, (double)rep->elapsed_us / 1e6, host, rep->port,
+		rep->family);
 	for (size_t i = 0; i < rep->count; i++) {
 		const struct check_result *r = &rep->results[i];
 		char detail[REPORT_DETAIL_MAX * 2], status[16];
@@ -312,14 +368,14 @@ static void write_json(FILE *out, const struct report *rep)
 		lower(status, check_status_name(r->status));
 		fprintf(out,
 			"%s\n   {\"id\": \"%s\", \"level\": \"%s\", \"status\": \"%s\", "
-			"\"detail\": \"%s\", \"evidence\": {%s}}",
+			"\"detail\": \"%s\", \"evidence\": {%s}%s}",
 			i > 0 ? "," : "", r->info->name, check_level_name(r->info->level), status,
-			detail, r->evidence);
+			detail, r->evidence, r->known ? ", \"known\": true" : "");
 	}
 	fprintf(out,
 		"\n ],\n \"summary\": {\"passed\": %u, \"failed\": %u, \"warned\": %u, "
-		"\"skipped\": %u, \"inconclusive\": %u}}\n",
-		c.passed, c.failed, c.warned, c.skipped, c.inconclusive);
+		"\"skipped\": %u, \"inconclusive\": %u, \"known\": %u}}\n",
+		c.passed, c.failed, c.warned, c.skipped, c.inconclusive, c.known);
 }
 
 void report_write(FILE *out, const struct report *rep, enum report_format format, int color)
@@ -351,12 +407,14 @@ void report_write_error(FILE *out, const struct report *rep, enum report_format 
 		json_escape(esc, sizeof(esc), error);
 		json_escape(host, sizeof(host), rep->host);
 		fprintf(out,
-			"{\"tool\": \"udpecho\", \"version\": \"%s\", \"target\": {\"host\": "
-			"\"%s\", \"port\": %u, \"family\": \"%s\"},\n \"error\": \"%s\",\n "
-			"\"checks\": [],\n \"summary\": {\"passed\": 0, \"failed\": 0, \"warned\": "
-			"0, "
-			"\"skipped\": 0, \"inconclusive\": 0}}\n",
-			UDPECHO_VERSION, host, rep->port, rep->family, esc);
+			"{\"tool\": \"udpecho\", \"version\": \"%s\", \"started\": \"%s\", "
+			"\"duration_s\": %.3f, \"target\": {\"host\": \"%s\", \"port\": %u, "
+			"\"family\": \"%s\"},\n \"error\": \"%s\",\n \"checks\": [],\n "
+			"\"summary\": "
+			"{\"passed\": 0, \"failed\": 0, \"warned\": 0, \"skipped\": 0, "
+			"\"inconclusive\": 0, \"known\": 0}}\n",
+			UDPECHO_VERSION, rep->started, (double)rep->elapsed_us / 1e6, host,
+			rep->port, rep->family, esc);
 		break;
 	case REPORT_JUNIT:
 		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);

@@ -21,6 +21,7 @@ struct check_result {
 	/* JSON object members without the braces: "\"max_exact\": 4096, \"tried\": [1, 2]". */
 	char evidence[REPORT_EVIDENCE_MAX];
 	uint64_t elapsed_us;
+	int known; /* a failure an earlier report (--baseline) already had: it fails nothing */
 };
 
 struct report {
@@ -31,7 +32,9 @@ struct report {
 	struct check_result results[CHECK_COUNT];
 	size_t count; /* results[0..count) ran, in order */
 	uint64_t elapsed_us;
-	int interrupted; /* SIGINT or SIGTERM ended the run: the rest is inconclusive */
+	int interrupted;  /* SIGINT or SIGTERM ended the run: the rest is inconclusive */
+	int strict;       /* --strict: a SHOULD that warns fails the run */
+	char started[24]; /* UTC, RFC 3339: "2026-12-07T03:12:00Z" */
 };
 
 enum report_format { REPORT_TEXT, REPORT_TAP, REPORT_JUNIT, REPORT_JSON };
@@ -48,11 +51,19 @@ void report_evidence_sizes(struct check_result *r, const char *key, const size_t
 
 struct report_counts {
 	unsigned passed, failed, warned, skipped, inconclusive;
+	unsigned known; /* of those, failures the baseline already had */
 };
 
 struct report_counts report_count(const struct report *rep);
 
-/* 1 when some MUST check failed or was inconclusive: the exit status of `check`. */
+/*
+ * Does this result fail the run?  A MUST that failed or could not be
+ * judged, or with strict a SHOULD that warns, unless the baseline already
+ * had it (known).
+ */
+int report_fails_run(const struct check_result *r, int strict);
+
+/* 1 when some result fails the run: the exit status of `check`. */
 int report_must_failed(const struct report *rep);
 
 void report_write(FILE *out, const struct report *rep, enum report_format format, int color);

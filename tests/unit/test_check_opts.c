@@ -238,9 +238,30 @@ static void test_dotted_address_and_name_are_hosts(void **state)
 	assert_string_equal(o.host, "echo1");
 }
 
+static void test_report_options(void **state)
+{
+	const char *none[] = {NULL};
+	const char *all[] = {"--strict", "--baseline", "before.json",
+			     "--output", "after.xml",  NULL};
+	const char *no_file[] = {"--baseline", NULL};
+
+	(void)state;
+	assert_int_equal(parse(none), 0);
+	assert_int_equal(o.strict, 0);
+	assert_null(o.baseline);
+	assert_null(o.output);
+	assert_int_equal(parse(all), 0);
+	assert_int_equal(o.strict, 1);
+	assert_string_equal(o.baseline, "before.json");
+	assert_string_equal(o.output, "after.xml");
+	assert_int_equal(parse(no_file), -1);
+	assert_non_null(strstr(err, "--baseline"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_report_options),
 		cmocka_unit_test(test_every_check_runs_by_default),
 		cmocka_unit_test(test_repeated_only_adds_up),
 		cmocka_unit_test(test_only_group_adds_to_an_id),

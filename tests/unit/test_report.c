@@ -23,6 +23,7 @@ static void sample(struct report *rep)
 	rep->port = 7;
 	rep->family = "ipv4";
 	rep->elapsed_us = 1500000;
+	strcpy(rep->started, "2026-12-07T03:12:00Z");
 	r = &rep->results[rep->count++];
 	r->info = check_info(CHECK_ECHO_BASIC);
 	report_set(r, CHECK_PASS, "the classic 42-byte message came back exactly");
@@ -93,7 +94,9 @@ static void test_json_object(void **state)
 				    "\"truncated_to\": 4096, \"note\": \"a \\\"quoted\\\" <tag> & "
 				    "\\\\ back\", \"tried\": [1, 512, 4096, 4097]}}"));
 	assert_non_null(strstr(out, "\"summary\": {\"passed\": 1, \"failed\": 1, \"warned\": 0, "
-				    "\"skipped\": 1, \"inconclusive\": 0}}\n"));
+				    "\"skipped\": 1, \"inconclusive\": 0, \"known\": 0}}\n"));
+	assert_non_null(
+		strstr(out, "\"started\": \"2026-12-07T03:12:00Z\", \"duration_s\": 1.500, "));
 	free(out);
 }
 
@@ -169,7 +172,7 @@ static void test_inconclusive_must_fails_the_run(void **state)
 	free(out);
 	out = render(&rep, REPORT_JSON, 0);
 	assert_non_null(strstr(out, "\"status\": \"inconclusive\""));
-	assert_non_null(strstr(out, "\"inconclusive\": 1}}"));
+	assert_non_null(strstr(out, "\"inconclusive\": 1, \"known\": 0}}"));
 	free(out);
 	out = render(&rep, REPORT_TEXT, 0);
 	assert_non_null(strstr(out, "echo.sizes INCONCLUSIVE MUST: "));
@@ -223,6 +226,64 @@ static void test_error_documents(void **state)
 	free(out);
 }
 
+/* A failure the baseline had is known: shown, never failing the run, in every format. */
+static void test_known_failures_fail_nothing(void **state)
+{
+	struct report rep;
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	rep.results[1].known = 1;
+	assert_false(report_must_failed(&rep));
+	assert_int_equal(report_count(&rep).known, 1);
+	out = render(&rep, REPORT_TEXT, 0);
+	assert_non_null(strstr(out, "echo.sizes FAIL MUST (known): truncates"));
+	assert_non_null(strstr(out, "(1 known from the baseline)"));
+	free(out);
+	out = render(&rep, REPORT_TAP, 0);
+	assert_non_null(
+		strstr(out, "\nnot ok 2 - echo.sizes (MUST) # TODO known failure (--baseline)\n"));
+	free(out);
+	out = render(&rep, REPORT_JUNIT, 0);
+	assert_non_null(strstr(out, "failures=\"0\" errors=\"0\" skipped=\"2\""));
+	assert_non_null(
+		strstr(out, "<skipped type=\"known\" message=\"known failure (--baseline): "));
+	free(out);
+	out = render(&rep, REPORT_JSON, 0);
+	assert_non_null(strstr(out, "4097]}, \"known\": true}"));
+	assert_non_null(strstr(out, "\"known\": 1}}"));
+	free(out);
+}
+
+/* A SHOULD that warns shows in JUnit, and with --strict fails the run. */
+static void test_warnings_and_strict(void **state)
+{
+	struct report rep;
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	rep.results[1].info = check_info(CHECK_BURST_LOSS);
+	rep.results[1].status = CHECK_WARN;
+	assert_false(report_must_failed(&rep));
+	out = render(&rep, REPORT_JUNIT, 0);
+	assert_non_null(strstr(out, "<skipped type=\"warn\" message=\"WARN SHOULD: truncates"));
+	free(out);
+	rep.strict = 1;
+	assert_true(report_must_failed(&rep));
+	out = render(&rep, REPORT_JUNIT, 0);
+	assert_non_null(
+		strstr(out, "<failure type=\"SHOULD\" message=\"WARN (--strict): truncates"));
+	free(out);
+	out = render(&rep, REPORT_TAP, 0);
+	assert_non_null(strstr(out, "\nnot ok 2 - burst.loss (SHOULD)\n"));
+	free(out);
+	/* An INFO that warns never fails, strict or not. */
+	rep.results[1].info = check_info(CHECK_LATENCY);
+	assert_false(report_must_failed(&rep));
+}
+
 static void test_evidence_is_bounded(void **state)
 {
 	struct check_result r;
@@ -245,6 +306,8 @@ int main(void)
 		cmocka_unit_test(test_evidence_is_bounded),
 		cmocka_unit_test(test_inconclusive_must_fails_the_run),
 		cmocka_unit_test(test_error_documents),
+		cmocka_unit_test(test_known_failures_fail_nothing),
+		cmocka_unit_test(test_warnings_and_strict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
