@@ -9,6 +9,8 @@ packages=(
 	clang-format clang-tidy cppcheck shellcheck # static analysis (ci/lint.sh)
 	valgrind                 # ci/valgrind.sh
 	jq libxml2-utils perl    # check report formats: JSON schema, JUnit XSD, TAP::Parser
+	tcpdump                  # check --evidence: its pcap files read by a real reader
+	bc                       # ci/bench.sh and ci/check_times.sh: their arithmetic
 	clang libclang-rt-14-dev # fuzzing: libFuzzer and sanitizer runtimes (ci/fuzz.sh)
 	afl++                    # fuzzing: AFL++ (ci/fuzz.sh afl)
 	llvm-14                  # llvm-profdata-14, llvm-cov-14 (ci/coverage.sh)

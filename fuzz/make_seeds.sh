@@ -44,7 +44,7 @@ cycle() {
 
 classic='This is the message.  It will be repeated.'
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json; do
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap; do
 	mkdir -p "corpus/$h"
 	rm -f "corpus/$h"/seed-*
 done
@@ -142,7 +142,7 @@ seed policy bitmap-all-denied "$(peer 0 $v4 40000)" $dflt 02 ff ff ff $pol $rest
 seed policy bitmap-own-port-only "$(peer 0 $v4 40000)" $dflt 02 00 01 00 $pol $rest "$msg"
 seed policy bitmap-port-65535 "$(peer 1 $v6 65535)" $dflt 02 00 80 $pol $rest "$msg"
 
-# Sources no real sender has (issue 7): shape 1 puts 0.0.0.0, 224.0.0.1, 239.255.255.255,
+# Sources no real sender has: shape 1 puts 0.0.0.0, 224.0.0.1, 239.255.255.255,
 # 255.255.255.255, 127.0.0.1 or 10.0.0.255 (shape >> 3 % 6) at the IPv4 address, shape 2 makes
 # ::, ::1 or ::a.b.c.d, shape 3 IPv6 multicast.
 for k in 0 1 2 3 4 5; do
@@ -563,7 +563,20 @@ seed json string-control-bytes 01 000102090a0d1f7f
 seed json string-high-bytes 01 c3a9e282acff80
 seed json string-longer-than-an-id 01 "$(txt "$(rep 'x' 100)")"
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json; do
+# ---- pcap: two peers (family, 16 address bytes, port), a capacity choice, the payload ----
+peer4() { printf '01%s%s%s' "$1" "$(rep 00 12)" "$(u16 "$2")"; }
+peer6() { printf '02%s%s' "$1" "$(u16 "$2")"; }
+peer_mapped() { printf '02%s%s%s%s' "$(rep 00 10)" ffff "$1" "$(u16 "$2")"; }
+lo6=$(rep 00 15)01
+seed pcap ipv4-classic "$(peer4 7f000001 41000)" "$(peer4 7f000002 7)" 0001 "$(txt "$classic")"
+seed pcap ipv4-empty "$(peer4 7f000001 1)" "$(peer4 7f000001 2)" 0001
+seed pcap ipv6-odd-length "$(peer6 "$lo6" 7)" "$(peer6 "$lo6" 52000)" 0001 ff007f
+seed pcap v4-mapped-to-ipv4 "$(peer_mapped 7f000003 9)" "$(peer4 7f000001 10)" 0001 00
+seed pcap families-differ "$(peer4 7f000001 1)" "$(peer6 "$lo6" 2)" 0001 00
+seed pcap one-byte-short "$(peer4 7f000001 1)" "$(peer4 7f000001 2)" 0000 "$(txt "$classic")"
+seed pcap checksum-folds-to-zero "$(peer4 00000000 0)" "$(peer4 00000000 0)" 0001 ffef
+
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap; do
 	printf '%-16s %4d seeds, %s bytes in all\n' "$h" "$(find "corpus/$h" -maxdepth 1 -name 'seed-*' | wc -l)" \
 		"$(cat "corpus/$h"/* | wc -c)"
 done

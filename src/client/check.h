@@ -31,6 +31,7 @@ struct check_opts {
 	int strict;           /* a SHOULD that warns fails the run */
 	const char *baseline; /* an earlier JSON report: its failures are known */
 	const char *output;   /* the report goes there, not to stdout */
+	const char *evidence; /* a directory for each failing check's pcap and text */
 };
 
 /* argv[first..] are check's own arguments.  Returns 0, or -1 with a reason in err. */

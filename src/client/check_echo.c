@@ -146,7 +146,7 @@ static void run_fixed(struct run *r, struct check_result *res, const uint8_t *da
 		judge_single(r, res, &x, what, pass);
 	if (log.refused && res->status != CHECK_FAIL)
 		report_set(res, CHECK_INCONCLUSIVE, "%s was refused (ICMP port unreachable)", what);
-	xlog_free(&log);
+	run_keep_log(r, &log);
 }
 
 void run_echo_basic(struct run *r, struct check_result *res)
@@ -329,7 +329,7 @@ void run_echo_sizes(struct run *r, struct check_result *res)
 		report_evidence_int(res, "max_exact", (long long)b.good);
 		sizes_evidence(res, z);
 	}
-	xlog_free(&z->log);
+	run_keep_log(r, &z->log);
 	free(z);
 }
 
@@ -379,5 +379,5 @@ void run_reply_source(struct run *r, struct check_result *res)
 		report_set(res, CHECK_INCONCLUSIVE, "%u of %u requests answered: too few to judge",
 			   t.judged, t.requests);
 	}
-	xlog_free(&log);
+	run_keep_log(r, &log);
 }

@@ -122,16 +122,29 @@ static int xlog_push_tx(struct xlog *l, const uint8_t *data, size_t len, uint32_
 	return 0;
 }
 
-static int xlog_push_rx(struct xlog *l, const uint8_t *data, size_t len, int client, int wrong)
+static int xlog_push_rx(struct xlog *l, const uint8_t *data, size_t len, int client, int wrong,
+			const struct echo_peer *from, uint64_t at)
 {
-	struct verdict_rx *rx = grow(l->rx, &l->rxcap, l->nrx + 1, sizeof(*rx));
+	size_t cap = l->rxcap;
+	struct verdict_rx *rx = grow(l->rx, &cap, l->nrx + 1, sizeof(*rx));
+	uint64_t *rx_at;
+	struct echo_peer *rx_from;
 	uint8_t *copy;
 
 	if (rx == NULL)
 		return -1;
 	l->rx = rx;
+	if ((rx_at = realloc(l->rx_at, cap * sizeof(*rx_at))) == NULL)
+		return -1;
+	l->rx_at = rx_at;
+	if ((rx_from = realloc(l->rx_from, cap * sizeof(*rx_from))) == NULL)
+		return -1;
+	l->rx_from = rx_from;
+	l->rxcap = cap;
 	if ((copy = copy_bytes(data, len)) == NULL)
 		return -1;
+	l->rx_at[l->nrx] = at;
+	l->rx_from[l->nrx] = *from;
 	l->rx[l->nrx++] = (struct verdict_rx){copy, len, (uint16_t)client, (uint8_t)wrong};
 	return 0;
 }
@@ -145,7 +158,19 @@ void xlog_free(struct xlog *l)
 	free(l->tx);
 	free(l->tx_at);
 	free(l->rx);
+	free(l->rx_at);
+	free(l->rx_from);
 	memset(l, 0, sizeof(*l));
+}
+
+void run_keep_log(struct run *r, struct xlog *l)
+{
+	if (r->cfg->evidence_dir != NULL && r->logs[r->current].ntx == 0) {
+		r->logs[r->current] = *l;
+		memset(l, 0, sizeof(*l));
+		return;
+	}
+	xlog_free(l);
 }
 
 int xlog_tally(const struct xlog *l, size_t hint, struct verdict_tally *t)
@@ -177,7 +202,7 @@ int run_socket(struct run *r)
 		r->error = fd;
 		return -1;
 	}
-	r->socks[r->nsocks] = (struct tracked){fd, 0};
+	r->socks[r->nsocks] = (struct tracked){fd, 0, 0};
 	return (int)r->nsocks++;
 }
 
@@ -235,6 +260,7 @@ static ssize_t receive(struct run *r, int sock, int *wrong)
 	r->bytes_received += (uint64_t)n;
 	r->datagrams_received++;
 	net_to_peer((const struct sockaddr *)&from, &peer);
+	r->from = peer;
 	*wrong = !addr_peer_equal(&peer, &r->target);
 	if (*wrong && r->wrong_sources++ == 0)
 		r->wrong_source = peer;
@@ -288,6 +314,18 @@ struct slot slot_new(int sock, uint32_t request, unsigned max_tries)
 	return s;
 }
 
+/* The port the kernel gave the socket at its first send: the packets of --evidence need it. */
+static void note_local_port(struct tracked *t)
+{
+	struct net_addr local;
+	struct echo_peer peer;
+
+	if (net_local_addr(t->fd, &local) == 0) {
+		net_to_peer((const struct sockaddr *)&local.ss, &peer);
+		t->port = peer.port;
+	}
+}
+
 static void add_rtt(struct run *r, uint64_t us)
 {
 	if (r->rtt_count < RUN_MAX_RTT)
@@ -331,6 +369,8 @@ static void slot_send(struct run *r, struct engine *e, struct slot *s, uint64_t 
 	} else {
 		r->bytes_sent += len;
 		r->datagrams_sent++;
+		if (r->socks[s->sock].port == 0)
+			note_local_port(&r->socks[s->sock]);
 	}
 	/* A probe is no suspect: it asks about the requests before it. */
 	if (!r->suspect.set && r->current != CHECK_SERVER_ALIVE)
@@ -386,7 +426,7 @@ static void take_reply(struct run *r, struct engine *e, int sock, size_t len, in
 	struct verdict_match m;
 	uint64_t now = run_now_us();
 
-	if (xlog_push_rx(l, r->rep, len, sock, wrong) != 0) {
+	if (xlog_push_rx(l, r->rep, len, sock, wrong, &r->from, now) != 0) {
 		r->error = -ENOMEM;
 		return;
 	}

@@ -1,6 +1,7 @@
 /*
- * check_impl.h: what the files of `udpecho check` share.  check_run.c owns
- * the sockets, the clock and the one retry loop (the engine); the check
+ * check_impl.h: what the files of `udpecho check` share.  check_engine.c
+ * owns the sockets, the clock and the one retry loop (the engine);
+ * check_run.c the order of the run and the liveness probes; the check
  * files build requests and turn the core's verdicts into words.
  */
 #ifndef UDPECHO_CLIENT_CHECK_IMPL_H
@@ -50,6 +51,21 @@ enum {
 struct tracked {
 	int fd;
 	int answered; /* something came back on it: what comes after its check is extra, not late */
+	uint16_t port; /* its local port, once it has sent (for --evidence) */
+};
+
+/* ---- A check's exchange log: the bytes behind the core's verdict_log ---- */
+
+struct xlog {
+	struct verdict_tx *tx;
+	uint64_t *tx_at;
+	size_t ntx, txcap;
+	struct verdict_rx *rx;
+	uint64_t *rx_at;
+	struct echo_peer *rx_from;
+	size_t nrx, rxcap;
+	uint32_t requests;
+	int refused; /* an ICMP port unreachable arrived during the check */
 };
 
 /* A point in the run: the check and its request (1-based), for server.alive's evidence. */
@@ -95,6 +111,12 @@ struct run {
 	uint64_t refused_before;               /* ... before the current check */
 	uint32_t clients_served;               /* sockets answered at least once */
 
+	/* --evidence: each check's log, and what the packets need that the logs lack. */
+	struct xlog logs[CHECK_COUNT];
+	struct echo_peer local;  /* the address the kernel sends to the target from */
+	uint64_t wall_offset_us; /* realtime minus monotonic: packet times */
+	struct echo_peer from;   /* the sender of the datagram receive() just read */
+
 	int plus;             /* the target is a UDPEchoPlus responder */
 	uint64_t plus_zeroed; /* replies whose bytes 4..19 were zeroed on arrival */
 	struct check_result plus_result;
@@ -102,19 +124,10 @@ struct run {
 	int many_known;
 };
 
-/* ---- A check's exchange log: the bytes behind the core's verdict_log ---- */
-
-struct xlog {
-	struct verdict_tx *tx;
-	uint64_t *tx_at;
-	size_t ntx, txcap;
-	struct verdict_rx *rx;
-	size_t nrx, rxcap;
-	uint32_t requests;
-	int refused; /* an ICMP port unreachable arrived during the check */
-};
-
 void xlog_free(struct xlog *l);
+
+/* The check is done with its log: kept for --evidence, freed otherwise. */
+void run_keep_log(struct run *r, struct xlog *l);
 
 /* Tallies the log (hint: see verdict_log).  Returns -1 out of memory. */
 int xlog_tally(const struct xlog *l, size_t hint, struct verdict_tally *t);
@@ -233,5 +246,8 @@ void run_latency(struct run *r, struct check_result *res);
 void run_server_alive(struct run *r, struct check_result *res);
 void run_clients_many_early(struct run *r, struct check_result *res);
 void probe_echoplus(struct run *r);
+
+/* check_evidence.c: ID.pcap and ID.txt for each failing or inconclusive check. */
+void run_write_evidence(struct run *r, const struct report *rep);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,29 +36,24 @@ enum {
 	OPT_STRICT,
 	OPT_BASELINE,
 	OPT_OUTPUT,
+	OPT_EVIDENCE,
 	OPT_HELP
 };
 
 static const struct cli_option options[] = {
-	{"format", 0, 1, OPT_FORMAT},
-	{"only", 0, 1, OPT_ONLY},
-	{"skip", 0, 1, OPT_SKIP},
-	{"timeout", 0, 1, OPT_TIMEOUT},
-	{"retries", 0, 1, OPT_RETRIES},
-	{NULL, '4', 0, OPT_V4},
-	{NULL, '6', 0, OPT_V6},
-	{"list", 0, 0, OPT_LIST},
-	{"strict", 0, 0, OPT_STRICT},
-	{"baseline", 0, 1, OPT_BASELINE},
-	{"output", 0, 1, OPT_OUTPUT},
-	{"help", 'h', 0, OPT_HELP},
-	{NULL, 0, 0, 0},
+	{"format", 0, 1, OPT_FORMAT},   {"only", 0, 1, OPT_ONLY},
+	{"skip", 0, 1, OPT_SKIP},       {"timeout", 0, 1, OPT_TIMEOUT},
+	{"retries", 0, 1, OPT_RETRIES}, {NULL, '4', 0, OPT_V4},
+	{NULL, '6', 0, OPT_V6},         {"list", 0, 0, OPT_LIST},
+	{"strict", 0, 0, OPT_STRICT},   {"baseline", 0, 1, OPT_BASELINE},
+	{"output", 0, 1, OPT_OUTPUT},   {"evidence", 0, 1, OPT_EVIDENCE},
+	{"help", 'h', 0, OPT_HELP},     {NULL, 0, 0, 0},
 };
 
 const char check_usage[] =
 	"usage: udpecho check [HOST [PORT]] [--format text|tap|junit|json] [--only IDS]\n"
 	"                     [--skip IDS] [--timeout DUR] [--retries N] [-4|-6] [--list]\n"
-	"                     [--strict] [--baseline FILE] [--output FILE]\n"
+	"                     [--strict] [--baseline FILE] [--output FILE] [--evidence DIR]\n"
 	"\n"
 	"Check any UDP echo server against RFC 862 and name each defect.  With no HOST,\n"
 	"start the built-in server on an ephemeral loopback port and check that.\n"
@@ -77,6 +73,8 @@ const char check_usage[] =
 	"  --baseline FILE   an earlier --format json report: failures it already had\n"
 	"                    are reported as known and do not fail the run\n"
 	"  --output FILE     write the report to FILE instead of standard output\n"
+	"  --evidence DIR    for each failing or inconclusive check, DIR/ID.pcap (its\n"
+	"                    datagrams) and DIR/ID.txt (expected vs received, a replay)\n"
 	"\n"
 	"Exit status: 0 every MUST holds, 1 a MUST failed or could not be judged,\n"
 	"2 the run could not start (usage or network error), 130 interrupted.\n";
@@ -167,6 +165,9 @@ static int apply(struct check_opts *o, int id, const char *value, char *err, siz
 		return 0;
 	case OPT_OUTPUT:
 		o->output = value;
+		return 0;
+	case OPT_EVIDENCE:
+		o->evidence = value;
 		return 0;
 	case OPT_HELP:
 	default:
@@ -542,6 +543,7 @@ static int run(const struct check_opts *o, struct sink *k, struct report *rep)
 	memcpy(cfg.selected, o->selected, sizeof(cfg.selected));
 	cfg.progress = isatty(STDERR_FILENO);
 	cfg.interrupted = &interrupted;
+	cfg.evidence_dir = o->evidence;
 	if (o->format == REPORT_TEXT) {
 		cfg.on_result = stream_result;
 		cfg.ctx = k;
@@ -572,6 +574,10 @@ static int open_sink(const struct check_opts *o, struct sink *k, char *err, size
 		snprintf(err, errlen, "--output: '%s': %s", o->output, strerror(errno));
 		return -1;
 	}
+	if (o->evidence != NULL && mkdir(o->evidence, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "--evidence: '%s': %s", o->evidence, strerror(errno));
+		return -1;
+	}
 	k->color = o->format == REPORT_TEXT && o->output == NULL && isatty(STDOUT_FILENO) &&
 		   getenv("NO_COLOR") == NULL;
 	return 0;
@@ -579,9 +585,10 @@ static int open_sink(const struct check_opts *o, struct sink *k, char *err, size
 
 int check_main(int argc, char *const *argv, int first)
 {
+	/* Static, not heap: the built-in server forks from inside run() and must own nothing. */
+	static struct report rep;
+	static struct sink k;
 	struct check_opts o;
-	struct report *rep;
-	struct sink *k;
 	char err[512];
 	int rc;
 
@@ -597,26 +604,14 @@ int check_main(int argc, char *const *argv, int first)
 		list_checks();
 		return 0;
 	}
-	rep = calloc(1, sizeof(*rep));
-	k = calloc(1, sizeof(*k));
-	if (rep == NULL || k == NULL) {
-		free(rep);
-		free(k);
-		fprintf(stderr, "%s: out of memory\n", PROG);
+	if (open_sink(&o, &k, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s check: %s\n", PROG, err);
 		return 2;
 	}
-	if (open_sink(&o, k, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s check: %s\n", PROG, err);
+	rc = run(&o, &k, &rep);
+	if (k.out != stdout && fclose(k.out) != 0) {
+		fprintf(stderr, "%s check: --output: '%s': %s\n", PROG, o.output, strerror(errno));
 		rc = 2;
-	} else {
-		rc = run(&o, k, rep);
-		if (k->out != stdout && fclose(k->out) != 0) {
-			fprintf(stderr, "%s check: --output: '%s': %s\n", PROG, o.output,
-				strerror(errno));
-			rc = 2;
-		}
 	}
-	free(rep);
-	free(k);
 	return rc;
 }

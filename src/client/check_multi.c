@@ -125,7 +125,7 @@ void run_reply_once(struct run *r, struct check_result *res)
 			"%u of %u requests answered, even retried one at a time: too few to judge",
 			t.judged, ONCE_REQUESTS);
 	}
-	xlog_free(&log);
+	run_keep_log(r, &log);
 }
 
 /* Burst sizes vary from 64 to 512 bytes: small enough that truncation is not the question. */
@@ -228,7 +228,7 @@ void run_burst_boundaries(struct run *r, struct check_result *res)
 			   "not even retried one at a time: too few to judge",
 			   t.judged, BURST_REQUESTS);
 	}
-	xlog_free(&log);
+	run_keep_log(r, &log);
 }
 
 static size_t build_client(struct run *r, void *ctx, uint32_t request, unsigned attempt,
@@ -284,7 +284,7 @@ void run_clients_isolation(struct run *r, struct check_result *res)
 			   "too few to judge",
 			   t.judged, CLIENTS * CLIENT_ROUNDS, CLIENTS);
 	}
-	xlog_free(&log);
+	run_keep_log(r, &log);
 }
 
 static size_t build_loss(struct run *r, void *ctx, uint32_t request, unsigned attempt, uint8_t *buf)
@@ -327,7 +327,7 @@ void run_burst_loss(struct run *r, struct check_result *res)
 		   "%u of %u echoed (%.1f%% loss, window %u, no retries)%s", t.judged, t.requests,
 		   loss, LOSS_WINDOW,
 		   altered > 0 ? "; some echoes came back altered, which is no loss" : "");
-	xlog_free(&log);
+	run_keep_log(r, &log);
 }
 
 static size_t build_many(struct run *r, void *ctx, uint32_t request, unsigned attempt, uint8_t *buf)
@@ -496,7 +496,7 @@ void run_clients_many(struct run *r, struct check_result *res)
 	log.requests = (uint32_t)n;
 	verdict_clients_judge(state, n, limit_seen, &v);
 	many_words(r, res, &v, earlier);
-	xlog_free(&log);
+	run_keep_log(r, &log);
 	free(slots);
 }
 

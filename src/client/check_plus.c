@@ -295,5 +295,5 @@ void probe_echoplus(struct run *r)
 		report_evidence_int(res, "server_us_max", p.max_processing);
 	}
 	res->elapsed_us = run_now_us() - t0;
-	xlog_free(&p.log);
+	run_keep_log(r, &p.log);
 }

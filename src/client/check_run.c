@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -296,7 +297,35 @@ static int run_all(struct run *r, struct report *rep)
 	show_progress(r->cfg, 0, 0, NULL);
 	rep->interrupted = r->interrupted;
 	rep->elapsed_us = run_now_us() - start;
+	if (r->cfg->evidence_dir != NULL)
+		run_write_evidence(r, rep);
 	return 0;
+}
+
+/*
+ * For --evidence: the address the kernel sends to the target from (a
+ * connected socket's own address names it), and the offset from the
+ * monotonic clock the run times with to the wall clock packets carry.
+ */
+static void note_evidence_basis(struct run *r)
+{
+	int fd = socket(r->cfg->target.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct net_addr local;
+	struct timespec ts;
+
+	r->local = r->target; /* unknown: the target's own address stands in */
+	r->local.port = 0;
+	if (fd >= 0 &&
+	    connect(fd, (const struct sockaddr *)&r->cfg->target.ss, r->cfg->target.len) == 0 &&
+	    net_local_addr(fd, &local) == 0) {
+		net_to_peer((const struct sockaddr *)&local.ss, &r->local);
+		r->local.port = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->wall_offset_us =
+		(uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u - run_now_us();
 }
 
 int check_run(const struct check_config *config, struct report *rep, struct check_abort *why)
@@ -320,11 +349,15 @@ int check_run(const struct check_config *config, struct report *rep, struct chec
 		clock_gettime(CLOCK_REALTIME, &ts);
 		r->run_id = check_run_id((uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec * 2654435761u ^
 					 (uint32_t)getpid());
+		if (config->evidence_dir != NULL)
+			note_evidence_basis(r);
 		rc = run_all(r, rep);
 		why->error = r->error != 0 ? r->error : -ECONNREFUSED;
 	}
 	for (size_t i = 0; i < r->nsocks; i++)
 		close(r->socks[i].fd);
+	for (size_t i = 0; i < CHECK_COUNT; i++)
+		xlog_free(&r->logs[i]);
 	free(r->req);
 	free(r->rep);
 	free(r);

@@ -23,6 +23,8 @@ struct check_config {
 	/* Called as each result is final, in report order (text streams its lines). */
 	void (*on_result)(void *ctx, const struct report *rep, size_t index);
 	void *ctx;
+	/* --evidence: where to write ID.pcap and ID.txt of each failing check (NULL: none). */
+	const char *evidence_dir;
 };
 
 /* Why a run could not start: a network error before the server answered anything. */
