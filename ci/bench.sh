@@ -11,7 +11,7 @@
 # CPU per echo measured in pairs (udpecho-server and one baseline at the same
 # moment on the same CPU, their generators on the other, with an A/A pair for
 # the noise left); then
-# latency percentiles at a fixed open-loop rate; then the issue's targets,
+# latency percentiles at a fixed open-loop rate; then the performance targets,
 # each MET or MISSED (CPU targets from the paired figures).  Figures, not a
 # test.
 #
@@ -234,7 +234,7 @@ for entry in "${servers[@]}"; do
 	printf '%-18s %s\n' "$name" "$(jq -r '.latency_ms | "p50 \(.p50)  p90 \(.p90)  p99 \(.p99)  p99.9 \(."p99.9")  max \(.max)"' "$tmp/r.json")"
 done
 
-# What "no worse" allows.  Issue 6 states it for throughput: "with plain
+# What "no worse" allows.  The targets state it for throughput: "with plain
 # load, no worse than the recvmmsg loop (>= 0.97x)".  The CPU target says
 # "CPU time per echo no worse than any baseline" in the same words, so it
 # gets the same 3%: udpecho-server's CPU per echo over the leanest

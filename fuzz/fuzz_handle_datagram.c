@@ -2,7 +2,7 @@
  * fuzz_handle_datagram: the input is one raw datagram, up to the 65,507-byte
  * IPv4 limit (run libFuzzer with -max_len=65507), handed to the same
  * handle_datagram() the server runs, with the default policy, from an
- * allowed source port.  Asserts the invariants of DESIGN.md on every input:
+ * allowed source port.  Asserts the echo invariants on every input:
  *   - an echo reply is byte-for-byte the request (the very bytes, no copy);
  *   - no reply is longer than its request;
  *   - the verdict is a pure function of its arguments: the same call twice,
@@ -25,7 +25,7 @@
 
 struct fixed_peer {
 	struct echo_peer peer;
-	size_t family_max; /* from DESIGN.md's table, not from the code under test */
+	size_t family_max; /* from RFC 768 and the IP headers, not from the code under test */
 };
 
 static const struct fixed_peer peers[] = {
