@@ -5,7 +5,7 @@
  * (--max-size, the deny list as text or as a bitmap, subnet broadcasts, the
  * --allow list) and the datagram size; handle_datagram's verdict is then
  * checked against a slow, obviously correct reference written here from
- * DESIGN.md and issue 7's rules, not from src/core.
+ * the rules of udpecho-server(8), not from src/core.
  *
  * Input layout (an exhausted input reads as zeros):
  *   u8 family choice, 16 address bytes, u16 port, u32 flowinfo, u32 scope_id,
@@ -26,12 +26,13 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "udpecho/addr.h"
 #include "udpecho/echo.h"
 #include "udpecho/policy.h"
 
 #define PORTS 65536u
-#define V4_MAX 65507u /* DESIGN.md: 65,535 - 20 IPv4 - 8 UDP */
-#define V6_MAX 65527u /* DESIGN.md: 65,535 - 8 UDP */
+#define V4_MAX 65507u /* 65,535 - 20 IPv4 - 8 UDP */
+#define V6_MAX 65527u /* 65,535 - 8 UDP */
 #define ITEM_MAX 15u  /* the core's old item buffer: see ref_deny_list */
 
 /*
@@ -503,7 +504,7 @@ static int check_deny_list(struct echo_policy *policy, struct ref_policy *ref, c
 	return 0;
 }
 
-/* The default list of DESIGN.md, 0, 7, 13, 17, 19, 37, into ref. */
+/* The default deny list, 0, 7, 13, 17, 19, 37, into ref. */
 static void ref_default(struct ref_policy *ref)
 {
 	static const uint16_t loops[] = {0, 7, 13, 17, 19, 37};
@@ -572,8 +573,16 @@ static int check_allow_list(struct echo_policy *policy, struct ref_policy *ref, 
 	int ref_rc = ref_allow_list(text, want, &n);
 	int rc = policy_set_allow(policy, text);
 
+	char item[ADDR_STR_MAX], masked[ADDR_STR_MAX + 8];
+	int host_bits = policy_allow_host_bits(text, item, sizeof(item), masked, sizeof(masked));
+	struct echo_policy scratch;
+
 	FUZZ_REQUIRE((rc == 0) == (ref_rc == 0), "allow.accept", "'%s': core %d, reference %d",
 		     fuzz_show(text, shown), rc, ref_rc);
+	/* A list said to have host bits set is refused, and the prefix suggested is accepted. */
+	policy_init(&scratch);
+	FUZZ_REQUIRE(!host_bits || (rc == -EINVAL && policy_set_allow(&scratch, masked) == 0),
+		     "allow.host_bits", "'%s': suggested '%s'", fuzz_show(text, shown), masked);
 	if (rc != 0) {
 		FUZZ_REQUIRE(rc == (ref_rc == -2 ? -ENOSPC : -EINVAL), "allow.rc",
 			     "'%s' rejected with %d", fuzz_show(text, shown), rc);

@@ -145,4 +145,11 @@ const char *net_family_name(const struct net_addr *addr);
 unsigned net_loopback_ifindex(void);
 int net_broadcast_addresses(uint8_t (*out)[4], size_t max);
 
+/*
+ * The one clock every command times with: CLOCK_MONOTONIC, in
+ * nanoseconds and in microseconds.  Not wall time: it never jumps.
+ */
+uint64_t net_now_ns(void);
+uint64_t net_now_us(void);
+
 #endif

@@ -17,17 +17,18 @@
 /*
  * Running statistics of a series (Welford's method: no catastrophic
  * cancellation however long the run).  mdev is the population standard
- * deviation, what ping(8) prints as mdev.
+ * deviation, what ping(8) prints as mdev; ewma the moving average of
+ * ping(8)'s status line (SIGQUIT), the newest sample weighing 1/8.
  */
 struct pingstat_acc {
 	uint64_t n;
 	int64_t min, max;
-	double mean, m2;
+	double mean, m2, ewma;
 };
 
 struct pingstat_summary {
 	uint64_t n;
-	double min, avg, max, mdev; /* in the unit the samples were added in */
+	double min, avg, max, mdev, ewma; /* in the unit the samples were added in */
 };
 
 void pingstat_acc_init(struct pingstat_acc *a);

@@ -72,6 +72,16 @@ int policy_add_broadcast(struct echo_policy *policy, const uint8_t addr[4]);
  */
 int policy_set_allow(struct echo_policy *policy, const char *list);
 
+/*
+ * Whether policy_set_allow refuses LIST for a prefix with host bits set
+ * (10.0.0.1/8: an address or a network, which was meant?): 1 with that item
+ * as given ("10.0.0.1/8") in item and the network with its host bits cleared
+ * ("10.0.0.0/8") in masked, so the message can suggest it; 0 when LIST is
+ * accepted or refused for another reason first.
+ */
+int policy_allow_host_bits(const char *list, char *item, size_t item_cap, char *masked,
+			   size_t masked_cap);
+
 /* A multicast address (224.0.0.0/4, ff00::/8) or 255.255.255.255, IPv4-mapped too. */
 int policy_group_address(const struct echo_peer *peer);
 

@@ -48,6 +48,16 @@ struct serve_config {
 	FILE *transcript;              /* the classic -v transcript, or NULL */
 	unsigned loopback_ifindex;     /* to tell a spoofed loopback source; 0: unknown */
 	struct plusserve *plus;        /* --echo-plus: stamp every reply, or NULL */
+	/*
+	 * Set by a signal handler (SIGHUP) to ask for the counters so far,
+	 * or NULL: the loop clears it and calls on_report with the totals of
+	 * every worker, summed as at the end, and serves on.  totals is NULL
+	 * when a worker did not answer within 2 s (stuck writing its
+	 * transcript).  Like *stop, let through only in waitmask.
+	 */
+	volatile sig_atomic_t *report;
+	void (*on_report)(const struct serve_counters *totals, void *ctx);
+	void *report_ctx;
 };
 
 /*

@@ -9,10 +9,12 @@
  * or more carry their sequence number and due time (ns); shorter ones are
  * matched in order (FIFO), which is exact unless the path reorders.
  *
- * While it waits for echoes the generator busy-polls its sockets (on two
+ * While it waits for echoes the closed loop busy-polls its sockets (on two
  * CPUs or more, unless --sleep): sleeping in poll() and being woken for
  * every returning batch costs more than the server's whole work per batch
  * on a VM, and would make the generator, not the server, the measured limit.
+ * The open loop sleeps until its next request is due, less WAKE_EARLY_NS,
+ * or an echo comes: a low rate must not take a whole core.
  */
 #include "bench.h"
 
@@ -28,11 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsonw.h"
 #include "udpecho/addr.h"
 #include "udpecho/cli.h"
 #include "udpecho/echo.h"
 #include "udpecho/hist.h"
 #include "udpecho/parse.h"
+#include "udpecho/version.h"
 
 /* A GRO receive holds a whole run: up to 64 KiB. */
 #define GRO_BUF 65536u
@@ -48,6 +52,13 @@ _Static_assert(RING_MIN >= 2 * BENCH_MAX_WINDOW, "a window must fit in half a ri
 #define DRAIN_NS 1000000000ull
 #define PASS_BATCHES 8     /* open loop: batches sent between two looks for echoes */
 #define LATE_NS 1000000ull /* an open-loop request leaving this long after it was due is late */
+/*
+ * The open loop wakes this long before its next request is due and spins
+ * the rest: a sleep ends late by the timer slack (50 us) and the
+ * scheduler's delay, and a request that leaves late is timed from when it
+ * was due.  At 10 requests a second the spinning costs 0.2% of a core.
+ */
+#define WAKE_EARLY_NS 200000ull
 
 /* Where a request stands: one byte per ring entry. */
 enum req {
@@ -88,14 +99,6 @@ static void note_error(struct bench *b)
 {
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR)
 		b->error = errno;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void put64(uint8_t *p, uint64_t v)
@@ -183,7 +186,7 @@ static void prepare(struct bench *b, struct sock *s, unsigned n, uint64_t index)
 
 	for (unsigned k = 0; k < n; k++) {
 		uint64_t seq = s->next_seq++;
-		uint64_t due = index != UNSCHEDULED ? scheduled_at(b, index + k) : now_ns();
+		uint64_t due = index != UNSCHEDULED ? scheduled_at(b, index + k) : net_now_ns();
 		size_t slot = seq & s->mask;
 
 		if (s->state[slot] == REQ_IN_FLIGHT) {
@@ -456,7 +459,7 @@ static void receive(struct bench *b, struct sock *s)
 		}
 	}
 	while ((n = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT, NULL)) > 0) {
-		uint64_t now = now_ns();
+		uint64_t now = net_now_ns();
 
 		for (int i = 0; i < n; i++) {
 			const uint8_t *buf = iov[i].iov_base;
@@ -579,10 +582,41 @@ static void send_due(struct bench *b, uint64_t now, uint64_t *scheduled)
 	}
 }
 
+/*
+ * How long the open loop may sleep: until its next request is due (index
+ * scheduled, never one due after the end), the end of the run or of the
+ * drain, or the next progress line, less WAKE_EARLY_NS; 0 (spin) once that
+ * is nearer.  An echo ends the sleep earlier.
+ */
+static uint64_t open_loop_sleep(const struct bench *b, uint64_t now, uint64_t scheduled,
+				uint64_t until)
+{
+	if (now < b->end) {
+		uint64_t due = scheduled_at(b, scheduled);
+
+		if (due < until)
+			until = due;
+	}
+	return until > now + WAKE_EARLY_NS ? until - now - WAKE_EARLY_NS : 0;
+}
+
+/* Reads the echoes of every socket that has some, waiting up to ns for the first. */
+static void wait_echoes(struct bench *b, struct pollfd *pfd, uint64_t ns)
+{
+	struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+
+	if (ppoll(pfd, b->o->sockets, &ts, NULL) <= 0)
+		return;
+	for (unsigned i = 0; i < b->o->sockets; i++) {
+		if (pfd[i].revents)
+			receive(b, &b->socks[i]);
+	}
+}
+
 static void run_load(struct bench *b)
 {
 	struct pollfd pfd[BENCH_MAX_SOCKETS];
-	uint64_t now = now_ns(), scheduled = 0, next_tick, drain_end = 0;
+	uint64_t now = net_now_ns(), scheduled = 0, next_tick, drain_end = 0, wait_ns;
 	int tty = isatty(STDERR_FILENO);
 
 	b->start = now;
@@ -591,20 +625,25 @@ static void run_load(struct bench *b)
 	for (unsigned i = 0; i < b->o->sockets; i++)
 		pfd[i] = (struct pollfd){.fd = b->socks[i].fd, .events = POLLIN};
 	for (;;) {
-		now = now_ns();
+		now = net_now_ns();
 		if (now < b->end) {
 			send_due(b, now, &scheduled);
-		} else if (drain_end == 0) {
-			drain_end = now + DRAIN_NS;
-		} else if (now >= drain_end || outstanding(b) == 0) {
-			break;
+		} else {
+			if (drain_end == 0)
+				drain_end = now + DRAIN_NS;
+			/* Before a sleep that only the drain's end would cut short. */
+			if (now >= drain_end || outstanding(b) == 0)
+				break;
 		}
-		if (poll(pfd, b->o->sockets, b->spin ? 0 : 1) > 0) {
-			for (unsigned i = 0; i < b->o->sockets; i++) {
-				if (pfd[i].revents)
-					receive(b, &b->socks[i]);
-			}
+		if (b->o->rate != 0) {
+			uint64_t until = drain_end != 0 ? drain_end : b->end;
+
+			wait_ns = open_loop_sleep(b, now, scheduled,
+						  until < next_tick ? until : next_tick);
+		} else {
+			wait_ns = b->spin ? 0 : 1000000u; /* a lost one leaves the window on time */
 		}
+		wait_echoes(b, pfd, wait_ns);
 		/* On every pass: a lost request frees its place in the window on time. */
 		for (unsigned i = 0; i < b->o->sockets; i++)
 			expire(b, &b->socks[i], now);
@@ -636,44 +675,88 @@ static void mode_text(const struct bench *b, char *out, size_t cap)
 	snprintf(out + n, cap - (size_t)n, ", %zu-byte datagrams, %s%s, %s%s", o->size,
 		 o->gso ? (b->gso ? "GSO sends" : "GSO refused by the kernel: plain sends")
 			: "plain sends",
-		 b->gro ? ", GRO receives" : "", b->spin ? "busy-polling" : "sleeping in poll",
+		 b->gro ? ", GRO receives" : "",
+		 o->rate   ? "sleeping until each send is due (busy-polling the last 0.2 ms)"
+		 : b->spin ? "busy-polling"
+			   : "sleeping in poll",
 		 o->size == 0             ? ", replies matched in order (empty datagrams)"
 		 : o->size < BENCH_HEADER ? ", replies matched by their bytes (seq modulo 256: too "
 					    "small for a header)"
 					  : "");
 }
 
+static const double pcts[] = {50, 90, 99, 99.9, 100};
+static const char *const pct_names[] = {"p50", "p90", "p99", "p99.9", "max"};
+
+/* Percentiles of nothing would read as 0 ms: with no echo, JSON says null (as ping's rtt_ms). */
+static void json_latency(struct jsonw *w, const struct bench *b)
+{
+	if (b->echoed == 0) {
+		jsonw_null(w, "latency_ms");
+		return;
+	}
+	jsonw_object(w, "latency_ms");
+	for (int i = 0; i < 5; i++)
+		jsonw_double(w, pct_names[i], (double)hist_percentile(&b->lat, pcts[i]) / 1e6, 4);
+	jsonw_end_object(w);
+}
+
+/* The target as check's and ping's JSON have it: the address, its port and family. */
+static void json_target(struct jsonw *w, const struct bench *b)
+{
+	struct echo_peer peer;
+	char host[ADDR_STR_MAX];
+
+	net_to_peer((const struct sockaddr *)&b->target.ss, &peer);
+	addr_format_host(host, sizeof(host), &peer);
+	jsonw_object(w, "target");
+	jsonw_string(w, "host", host);
+	jsonw_uint(w, "port", peer.port);
+	jsonw_string(w, "family", peer.family == ECHO_FAMILY_IPV6 ? "ipv6" : "ipv4");
+	jsonw_end_object(w);
+}
+
+static void json_report(const struct bench *b, const char *mode)
+{
+	double secs = (double)(b->end - b->start) / 1e9, total = (double)(b->sent ? b->sent : 1);
+	struct jsonw w;
+
+	jsonw_init(&w, stdout);
+	jsonw_object(&w, NULL);
+	jsonw_string(&w, "tool", "udpecho");
+	jsonw_string(&w, "command", "bench");
+	jsonw_string(&w, "version", UDPECHO_VERSION);
+	json_target(&w, b);
+	jsonw_string(&w, "mode", mode);
+	jsonw_double(&w, "seconds", secs, 3);
+	jsonw_uint(&w, "sent", b->sent);
+	jsonw_uint(&w, "echoed", b->echoed);
+	jsonw_uint(&w, "wrong", b->wrong);
+	jsonw_uint(&w, "lost", b->lost);
+	jsonw_uint(&w, "duplicates", b->duplicates);
+	jsonw_uint(&w, "late_sends", b->late_sends);
+	jsonw_double(&w, "max_late_ms", (double)b->max_late / 1e6, 3);
+	jsonw_uint(&w, "unsent", b->unsent);
+	jsonw_double(&w, "loss_pct", 100.0 * (double)b->lost / total, 3);
+	jsonw_double(&w, "echoes_per_s", (double)b->echoed / secs, 1);
+	jsonw_double(&w, "mb_per_s", (double)b->bytes / secs / 1e6, 3);
+	json_latency(&w, b);
+	jsonw_end_object(&w);
+	putchar('\n');
+}
+
 static void report(const struct bench *b)
 {
-	const struct bench_opts *o = b->o;
 	double secs = (double)(b->end - b->start) / 1e9, total = (double)(b->sent ? b->sent : 1);
 	double loss = 100.0 * (double)b->lost / total;
-	static const double pcts[] = {50, 90, 99, 99.9, 100};
-	static const char *const names[] = {"p50", "p90", "p99", "p99.9", "max"};
 	char mode[256], target[ADDR_STR_MAX], pct[32];
 
 	mode_text(b, mode, sizeof(mode));
-	net_format(target, sizeof(target), &b->target);
-	if (o->json) {
-		printf("{\"tool\": \"udpecho\", \"target\": \"%s\", \"mode\": \"%s\", \"seconds\": "
-		       "%.3f, "
-		       "\"sent\": %llu, \"echoed\": %llu, \"wrong\": %llu, \"lost\": %llu, "
-		       "\"duplicates\": %llu, \"late_sends\": %llu, \"max_late_ms\": %.3f, "
-		       "\"unsent\": %llu, "
-		       "\"loss_pct\": %.3f, \"echoes_per_s\": %.1f, \"mb_per_s\": %.3f, "
-		       "\"latency_ms\": {",
-		       target, mode, secs, (unsigned long long)b->sent,
-		       (unsigned long long)b->echoed, (unsigned long long)b->wrong,
-		       (unsigned long long)b->lost, (unsigned long long)b->duplicates,
-		       (unsigned long long)b->late_sends, (double)b->max_late / 1e6,
-		       (unsigned long long)b->unsent, loss, (double)b->echoed / secs,
-		       (double)b->bytes / secs / 1e6);
-		for (int i = 0; i < 5; i++)
-			printf("%s\"%s\": %.4f", i ? ", " : "", names[i],
-			       (double)hist_percentile(&b->lat, pcts[i]) / 1e6);
-		printf("}}\n");
+	if (b->o->json) {
+		json_report(b, mode);
 		return;
 	}
+	net_format(target, sizeof(target), &b->target);
 	snprintf(pct, sizeof(pct), "%.3f%%", loss);
 	printf("udpecho bench: %s, %.1f s\nmode: %s\n", target, secs, mode);
 	printf("%-10s %-10s %-8s %-8s %-9s %-12s %s\n", "sent", "echoed", "wrong", "lost", "loss",
@@ -682,10 +765,14 @@ static void report(const struct bench *b)
 	       (unsigned long long)b->echoed, (unsigned long long)b->wrong,
 	       (unsigned long long)b->lost, pct, (double)b->echoed / secs,
 	       (double)b->bytes / secs / 1e6);
-	printf("latency (ms)");
-	for (int i = 0; i < 5; i++)
-		printf("  %s %.3f", names[i], (double)hist_percentile(&b->lat, pcts[i]) / 1e6);
-	printf("\n");
+	/* No echo, no latency line: as ping prints no rtt line without a reply. */
+	if (b->echoed > 0) {
+		printf("latency (ms)");
+		for (int i = 0; i < 5; i++)
+			printf("  %s %.3f", pct_names[i],
+			       (double)hist_percentile(&b->lat, pcts[i]) / 1e6);
+		printf("\n");
+	}
 	if (b->duplicates > 0)
 		printf("duplicates: %llu (echoes of requests already answered, not counted "
 		       "again)\n",
@@ -790,10 +877,10 @@ static int run(const struct bench_opts *o)
 	b->o = o;
 	b->gso = o->gso;
 	/*
-	 * The open loop must send on time, so it always polls.  The closed loop
-	 * busy-polls when it does not take the server's only CPU away.
+	 * The closed loop busy-polls when it does not take the server's only
+	 * CPU away.  The open loop sleeps until each send is due (run_load).
 	 */
-	b->spin = o->rate != 0 || (!o->sleep && usable_cpus() >= 2);
+	b->spin = o->rate == 0 && !o->sleep && usable_cpus() >= 2;
 	ramp_init();
 	hist_init(&b->lat);
 	if (net_resolve(o->host, o->port, o->family, &b->target, &why) != 0) {
@@ -824,7 +911,8 @@ static int run(const struct bench_opts *o)
 			if (b->error != 0)
 				fprintf(stderr, "%s bench: %s during the run\n", PROG,
 					strerror(b->error));
-			rc = b->echoed > 0 ? 0 : 1;
+			/* No echo and such an error: a network error, as in check and ping. */
+			rc = b->echoed > 0 ? 0 : b->error != 0 ? 2 : 1;
 		} else {
 			fprintf(stderr, "%s bench: socket: %s\n", PROG, strerror(-err));
 		}
@@ -885,14 +973,16 @@ const char bench_usage[] =
 	"  --duration DUR  how long to send, at most 86400s (default 5s)\n"
 	"  --window W      closed loop: requests in flight per socket (default 32)\n"
 	"  --rate PPS      open loop: requests per second in all, latency timed from when\n"
-	"                  each was due (no coordinated omission)\n"
+	"                  each was due (no coordinated omission); not with --window\n"
 	"  --sockets K     client sockets (default 1, at most 64)\n"
 	"  --gso           send batches as UDP GSO super-packets (UDP_SEGMENT)\n"
 	"  --sleep         closed loop: sleep in poll() between echoes instead of\n"
 	"                  busy-polling (the default on a single CPU)\n"
 	"  --format F      text (default) or json\n"
 	"\n"
-	"Exit status: 0 some echoes came back, 1 none did, 2 usage error.\n";
+	"Exit status: 0 some echoes came back, 1 none did, 2 usage or network error (none\n"
+	"came back and a send or receive failed, such as ICMP port unreachable: nothing\n"
+	"listening).\n";
 
 static int number(const char *flag, const char *value, size_t min, size_t max, size_t *out,
 		  char *err, size_t errlen)
@@ -928,7 +1018,7 @@ static int apply(struct bench_opts *o, int id, const char *value, char *err, siz
 		break;
 	case OPT_WINDOW:
 		rc = number("--window", value, 1, BENCH_MAX_WINDOW, &n, err, errlen);
-		o->window = (unsigned)n;
+		o->window = (unsigned)n; /* 0 until given: the open loop has none */
 		break;
 	case OPT_RATE:
 		rc = number("--rate", value, 1, 100000000, &n, err, errlen);
@@ -989,7 +1079,6 @@ int bench_parse_args(int argc, char *const *argv, int first, struct bench_opts *
 	memset(o, 0, sizeof(*o));
 	o->size = 64;
 	o->duration_us = 5000000;
-	o->window = 32;
 	o->sockets = 1;
 	o->family = NET_PREFER_V4;
 	cli_scan_init(&scan, argc, argv, first);
@@ -1008,6 +1097,14 @@ int bench_parse_args(int argc, char *const *argv, int first, struct bench_opts *
 		snprintf(err, errlen, "--gso needs --size of at least 1");
 		return -1;
 	}
+	/* The open loop sends on schedule whatever is in flight: a window would be ignored. */
+	if (o->rate != 0 && o->window != 0) {
+		snprintf(err, errlen,
+			 "give --rate (open loop) or --window (closed loop), not both");
+		return -1;
+	}
+	if (o->rate == 0 && o->window == 0)
+		o->window = BENCH_DEFAULT_WINDOW;
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #define BENCH_HEADER 16u
 #define BENCH_MAX_SOCKETS 64u
 #define BENCH_MAX_WINDOW 4096u
+#define BENCH_DEFAULT_WINDOW 32u
 
 struct bench_opts {
 	int help, json;
@@ -20,8 +21,8 @@ struct bench_opts {
 	uint16_t port;
 	size_t size;
 	uint64_t duration_us;
-	unsigned window, sockets;
-	uint64_t rate; /* datagrams per second in all; 0: closed loop */
+	unsigned window, sockets; /* window: closed loop only, 0 in the open loop */
+	uint64_t rate;            /* datagrams per second in all; 0: closed loop */
 	int gso;
 	int sleep; /* closed loop: wait for echoes in poll() rather than busy-poll */
 	enum net_family_pref family;

@@ -206,6 +206,25 @@ static size_t build_size(struct run *r, void *ctx, uint32_t request, unsigned at
 	return size;
 }
 
+/* What the report draws of one size. */
+static void note_size(struct run *r, const struct size_probe *p)
+{
+	struct report_size *l = &r->ladder[r->nladder];
+
+	if (r->nladder == REPORT_LADDER_MAX)
+		return;
+	r->nladder++;
+	l->size = p->size;
+	l->received = p->replied ? p->rep_len : 0;
+	if (!p->replied)
+		l->result = REPORT_SIZE_SILENT;
+	else if (p->exact)
+		l->result = REPORT_SIZE_EXACT;
+	else
+		l->result = p->kind == CHECK_MATCH_TRUNCATED ? REPORT_SIZE_TRUNCATED
+							     : REPORT_SIZE_ALTERED;
+}
+
 static int probe_size(struct run *r, struct sizes *z, size_t size, struct size_probe *p)
 {
 	struct single x = {&z->log, {0}, 0};
@@ -232,6 +251,7 @@ static int probe_size(struct run *r, struct sizes *z, size_t size, struct size_p
 		p->silence = 1;
 		snprintf(p->why, sizeof(p->why), "no reply to a %zu-byte datagram (%u %s)", size,
 			 x.slot.tries, run_tries_word(x.slot.tries));
+		note_size(r, p);
 		return 0;
 	}
 	p->replied = 1;
@@ -240,6 +260,7 @@ static int probe_size(struct run *r, struct sizes *z, size_t size, struct size_p
 			   : check_classify(z->log.tx[x.slot.reply_tx].data, size,
 					    z->log.rx[x.slot.reply_rx].data, p->rep_len)
 				     .kind;
+	note_size(r, p);
 	return 0;
 }
 

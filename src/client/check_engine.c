@@ -20,10 +20,7 @@
 
 uint64_t run_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return net_now_us();
 }
 
 /*
@@ -328,6 +325,7 @@ static void note_local_port(struct tracked *t)
 
 static void add_rtt(struct run *r, uint64_t us)
 {
+	hist_record(&r->rtt, us * 1000u);
 	if (r->rtt_count < RUN_MAX_RTT)
 		r->rtt_us[r->rtt_count++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	verdict_rto_sample(&r->rto, us);

@@ -13,6 +13,7 @@
 #include "check_run.h"
 #include "udpecho/addr.h"
 #include "udpecho/echo.h"
+#include "udpecho/hist.h"
 #include "udpecho/verdict.h"
 
 #define RUN_BUF_SIZE 65536u
@@ -76,52 +77,52 @@ struct run_point {
 	int set;
 };
 
+/* The run: fields ordered by size, so that none pads (clang-tidy's padding check). */
 struct run {
 	const struct check_config *cfg;
-	struct echo_peer target;
-	char target_text[ADDR_STR_MAX];
-	size_t family_max;
-	uint32_t run_id;
 	uint8_t *req, *rep; /* a datagram's room each */
-	int error;          /* -errno of a network error that ends the run */
-	int interrupted;
-	enum check_id current; /* the check now running */
-	int trouble;           /* a request of the current check went unanswered or was refused */
-	int probed;            /* the current check already asked whether the server is alive */
+	size_t family_max;
 
 	uint64_t bytes_sent, bytes_received, datagrams_sent, datagrams_received;
 	uint64_t longer_replies; /* replies longer than their request */
 	uint64_t self_merged;    /* replies that were one request merged with its own retries */
 	uint64_t wrong_sources;
-	struct echo_peer wrong_source;
 	uint64_t late, extra; /* counted when sockets are drained */
-	uint32_t rtt_us[RUN_MAX_RTT];
 	size_t rtt_count;
-	struct verdict_rto rto;
-	struct tracked socks[RUN_MAX_SOCKETS];
 	size_t nsocks;
-	int home; /* the first socket that got a reply: a client the server knows; -1 none */
-
-	/* Liveness. */
-	enum verdict_life life;
-	int life_known;   /* life was judged by a probe and ends the run */
-	int life_current; /* the last check ended with a probe: life is up to date */
-	struct run_point last_answer, suspect; /* the last answered request, the first after it */
-	uint64_t refused;                      /* ICMP port unreachable reports */
-	uint64_t refused_before;               /* ... before the current check */
-	uint32_t clients_served;               /* sockets answered at least once */
-
-	/* --evidence: each check's log, and what the packets need that the logs lack. */
-	struct xlog logs[CHECK_COUNT];
-	struct echo_peer local;  /* the address the kernel sends to the target from */
-	uint64_t wall_offset_us; /* realtime minus monotonic: packet times */
-	struct echo_peer from;   /* the sender of the datagram receive() just read */
-
-	int plus;             /* the target is a UDPEchoPlus responder */
+	uint64_t refused;        /* ICMP port unreachable reports */
+	uint64_t refused_before; /* ... before the current check */
+	uint64_t wall_offset_us; /* --evidence: realtime minus monotonic, for packet times */
+	size_t nladder;
 	uint64_t plus_zeroed; /* replies whose bytes 4..19 were zeroed on arrival */
+
+	struct run_point last_answer, suspect; /* the last answered request, the first after it */
+	struct verdict_rto rto;
+	struct xlog logs[CHECK_COUNT];                /* --evidence: each check's log */
+	struct report_size ladder[REPORT_LADDER_MAX]; /* echo.sizes, for the report */
 	struct check_result plus_result;
-	struct check_result many_result; /* clients.many, when the run found its verdict early */
-	int many_known;
+	struct hist rtt; /* every round trip, for latency (ns) */
+
+	uint32_t run_id;
+	int error; /* -errno of a network error that ends the run */
+	int interrupted;
+	enum check_id current; /* the check now running */
+	int trouble;           /* a request of the current check went unanswered or was refused */
+	int probed;            /* the current check already asked whether the server is alive */
+	int home; /* the first socket that got a reply: a client the server knows; -1 none */
+	enum verdict_life life;
+	int life_known;          /* life was judged by a probe and ends the run */
+	int life_current;        /* the last check ended with a probe: life is up to date */
+	uint32_t clients_served; /* sockets answered at least once */
+	int plus;                /* the target is a UDPEchoPlus responder */
+
+	struct echo_peer target;
+	struct echo_peer wrong_source;
+	struct echo_peer local; /* --evidence: the address the kernel sends to the target from */
+	struct echo_peer from;  /* the sender of the datagram receive() just read */
+	struct tracked socks[RUN_MAX_SOCKETS];
+	uint32_t rtt_us[RUN_MAX_RTT]; /* the first round trips, as they came, for the report */
+	char target_text[ADDR_STR_MAX];
 };
 
 void xlog_free(struct xlog *l);

@@ -413,30 +413,25 @@ static int limit_suspected(const struct engine *e)
 }
 
 /*
- * New clients, each on a socket of its own with one request, at most
- * MANY_WINDOW waiting at once and each waited for twice the measured round
- * trip, until all were tried or the last VERDICT_LIMIT_RUN got nothing.
- * Every socket of the check is listened to throughout, so a slow echo
- * still counts.  Returns how many clients were tried.
+ * New clients from slot n on, each on a socket of its own with one
+ * request, at most MANY_WINDOW waiting at once and each waited for twice
+ * the measured round trip, until all were tried or the last
+ * VERDICT_LIMIT_RUN got nothing.  Every socket of the check is listened
+ * to throughout, so a slow echo still counts.  Returns how many clients
+ * have been tried.
  */
-static size_t open_clients(struct run *r, struct xlog *log, struct slot *slots, size_t n)
+static size_t open_clients(struct run *r, struct xlog *log, struct slot *slots, size_t n,
+			   size_t clients)
 {
-	struct engine e = {log,           slots, MANY_CLIENTS, build_many,     NULL,
-			   PATIENCE_PACE, 0,     MANY_WINDOW,  limit_suspected};
-	size_t tried;
+	struct engine e = {log,           slots, clients,     build_many,     NULL,
+			   PATIENCE_PACE, 0,     MANY_WINDOW, limit_suspected};
+	size_t tried = n;
 
-	for (size_t i = n; i < MANY_CLIENTS; i++) {
-		slots[i] = slot_new(run_socket(r), (uint32_t)i, 1);
-		if (slots[i].sock < 0) {
-			e.n = i;
-			break;
-		}
-	}
 	engine_run(r, &e);
-	/* The ones never sent go back to the pool: their sockets stay unused. */
-	for (tried = n; tried < e.n && slots[tried].tries > 0; tried++)
-		;
-	for (size_t i = tried; i < e.n; i++)
+	while (tried < clients && slots[tried].tries > 0)
+		tried++;
+	/* The ones never sent wait for the next round: their sockets have not been used. */
+	for (size_t i = tried; i < clients; i++)
 		slots[i].state = SLOT_WAITING;
 	return tried;
 }
@@ -473,17 +468,22 @@ void run_clients_many(struct run *r, struct check_result *res)
 	uint8_t state[MANY_CLIENTS];
 	struct verdict_clients v;
 	uint32_t earlier = r->clients_served;
-	size_t n = 0;
+	size_t n = 0, clients = 0;
 	int limit_seen = 0;
 
 	if (slots == NULL)
 		return;
+	/* Every client's socket at once: a round that stops early leaves the rest for the next. */
+	while (clients < MANY_CLIENTS &&
+	       (slots[clients] = slot_new(run_socket(r), (uint32_t)clients, 1)).sock >= 0)
+		clients++;
+	r->error = 0; /* out of sockets: fewer clients, said in the evidence */
 	/* Retried, a tail of unserved clients that still get nothing is a limit: stop there. */
 	do {
-		n = open_clients(r, &log, slots, n);
+		n = open_clients(r, &log, slots, n, clients);
 		retry_clients(r, &log, slots, n);
 		client_states(slots, n, state);
-	} while (n > 0 && n < MANY_CLIENTS && !verdict_clients_stop(state, n) && !r->interrupted &&
+	} while (n > 0 && n < clients && !verdict_clients_stop(state, n) && !r->interrupted &&
 		 r->error == 0);
 	if (count_state(slots, n, SLOT_ANSWERED) < n && !r->interrupted && r->error == 0) {
 		enum verdict_life life = run_probe_life(r, -1, NULL);

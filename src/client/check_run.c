@@ -297,6 +297,10 @@ static int run_all(struct run *r, struct report *rep)
 	show_progress(r->cfg, 0, 0, NULL);
 	rep->interrupted = r->interrupted;
 	rep->elapsed_us = run_now_us() - start;
+	memcpy(rep->ladder, r->ladder, r->nladder * sizeof(r->ladder[0]));
+	rep->nladder = r->nladder;
+	rep->nrtt = r->rtt_count < REPORT_RTT_MAX ? r->rtt_count : REPORT_RTT_MAX;
+	memcpy(rep->rtt_us, r->rtt_us, rep->nrtt * sizeof(rep->rtt_us[0]));
 	if (r->cfg->evidence_dir != NULL)
 		run_write_evidence(r, rep);
 	return 0;
@@ -339,6 +343,7 @@ int check_run(const struct check_config *config, struct report *rep, struct chec
 		return -1;
 	r->cfg = config;
 	r->home = -1;
+	hist_init(&r->rtt);
 	verdict_rto_init(&r->rto, RUN_MIN_RTO_US, config->timeout_us);
 	r->req = malloc(RUN_BUF_SIZE);
 	r->rep = malloc(RUN_BUF_SIZE);

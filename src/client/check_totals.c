@@ -138,28 +138,20 @@ void run_safety_loop(struct run *r, struct check_result *res)
 	}
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* Percentile pct of the run's round trips, in ms (hist.h: at most 1% above the true value). */
+static double percentile_ms(const struct hist *h, double pct)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double percentile_ms(const uint32_t *sorted, size_t n, double pct)
-{
-	size_t i = (size_t)(pct / 100.0 * (double)(n - 1) + 0.5);
-
-	return (double)sorted[i] / 1000.0;
+	return (double)hist_percentile(h, pct) / 1e6;
 }
 
 void run_latency(struct run *r, struct check_result *res)
 {
-	uint32_t *s = r->rtt_us;
+	const struct hist *h = &r->rtt;
 	size_t n;
 
 	run_ensure_traffic(r);
 	run_drain_all(r);
-	n = r->rtt_count;
+	n = (size_t)h->total;
 	report_evidence_int(res, "samples", (long long)n);
 	report_evidence_int(res, "late_replies", (long long)r->late);
 	if (n == 0 && r->late > 0) {
@@ -173,15 +165,14 @@ void run_latency(struct run *r, struct check_result *res)
 		report_set(res, CHECK_SKIP, "no reply to time");
 		return;
 	}
-	qsort(s, n, sizeof(s[0]), cmp_u32);
-	report_evidence_num(res, "p50_ms", percentile_ms(s, n, 50));
-	report_evidence_num(res, "p90_ms", percentile_ms(s, n, 90));
-	report_evidence_num(res, "p99_ms", percentile_ms(s, n, 99));
-	report_evidence_num(res, "max_ms", (double)s[n - 1] / 1000.0);
+	report_evidence_num(res, "p50_ms", percentile_ms(h, 50));
+	report_evidence_num(res, "p90_ms", percentile_ms(h, 90));
+	report_evidence_num(res, "p99_ms", percentile_ms(h, 99));
+	report_evidence_num(res, "max_ms", percentile_ms(h, 100));
 	report_set(res, r->late > 0 ? CHECK_WARN : CHECK_PASS,
 		   "p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms over %zu repl%s%s",
-		   percentile_ms(s, n, 50), percentile_ms(s, n, 90), percentile_ms(s, n, 99),
-		   (double)s[n - 1] / 1000.0, n, n == 1 ? "y" : "ies",
+		   percentile_ms(h, 50), percentile_ms(h, 90), percentile_ms(h, 99),
+		   percentile_ms(h, 100), n, n == 1 ? "y" : "ies",
 		   r->late > 0 ? "; some replies came only after their check stopped waiting" : "");
 }
 

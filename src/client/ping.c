@@ -19,6 +19,9 @@ enum {
 	OPT_INTERVAL,
 	OPT_SIZE,
 	OPT_TIMEOUT,
+	OPT_DEADLINE,
+	OPT_QUIET,
+	OPT_TIMESTAMPS,
 	OPT_V4,
 	OPT_V6,
 	OPT_PLUS,
@@ -27,11 +30,16 @@ enum {
 	OPT_HELP
 };
 
+/* One option per line, as the other commands' tables. */
+/* clang-format off */
 static const struct cli_option options[] = {
 	{NULL, 'c', 1, OPT_COUNT},
 	{NULL, 'i', 1, OPT_INTERVAL},
 	{NULL, 's', 1, OPT_SIZE},
 	{NULL, 'W', 1, OPT_TIMEOUT},
+	{NULL, 'w', 1, OPT_DEADLINE},
+	{NULL, 'q', 0, OPT_QUIET},
+	{NULL, 'D', 0, OPT_TIMESTAMPS},
 	{NULL, '4', 0, OPT_V4},
 	{NULL, '6', 0, OPT_V6},
 	{"plus", 0, 0, OPT_PLUS},
@@ -40,28 +48,35 @@ static const struct cli_option options[] = {
 	{"help", 'h', 0, OPT_HELP},
 	{NULL, 0, 0, 0},
 };
+/* clang-format on */
 
 const char ping_usage[] =
-	"usage: udpecho ping HOST [PORT] [-c COUNT] [-i DUR] [-s SIZE] [-W DUR] [-4|-6]\n"
-	"                    [--plus|--rfc] [--format text|json]\n"
+	"usage: udpecho ping HOST [PORT] [-c COUNT] [-i DUR] [-s SIZE] [-W DUR] [-w DUR]\n"
+	"                    [-q] [-D] [-4|-6] [--plus|--rfc] [--format text|json]\n"
 	"\n"
 	"Probe a UDP echo server the way ping probes a host: one request every interval,\n"
-	"one line per reply, and the summary on the end or on Ctrl-C.  Speaks RFC 862\n"
-	"and TR-143 UDPEchoPlus, which splits loss and delay by direction.\n"
+	"one line per reply, and the summary on the end or on Ctrl-C (SIGQUIT: a status\n"
+	"line on stderr, and it goes on).  Speaks RFC 862 and TR-143 UDPEchoPlus, which\n"
+	"splits loss and delay by direction.\n"
 	"\n"
 	"  HOST [PORT]    the server (PORT defaults to 7, the echo service)\n"
 	"  -c COUNT       stop after COUNT requests (default: until interrupted)\n"
 	"  -i DUR         interval between requests, 1ms to 3600s (default 1s)\n"
 	"  -s SIZE        payload bytes, 0 to the family maximum (default 64)\n"
 	"  -W DUR         how long to wait for each reply, 1ms to 60s (default 1s)\n"
+	"  -w DUR         deadline: stop after DUR, 1ms to 86400s, whatever the count\n"
+	"  -q             quiet: only the header line and the summary\n"
+	"  -D             print the Unix time ([1733540000.123456]) before each line\n"
 	"  -4, -6         resolve HOST to IPv4 / IPv6 only\n"
-	"  --plus         UDPEchoPlus: needs SIZE >= 24; says so if the server is not one\n"
+	"  --plus         UDPEchoPlus: needs SIZE >= 24; a server that is not one fails\n"
+	"                 the run (exit 1), with a line that says so\n"
 	"  --rfc          plain RFC 862: every byte must come back unchanged\n"
 	"                 (default: auto-detect from the replies; SIZE < 20 is RFC 862)\n"
 	"  --format F     text (default) or json (one object at the end)\n"
 	"\n"
-	"Exit status: 0 a reply came back, 1 none did, 2 usage or network error\n"
-	"(no reply and an ICMP error such as port unreachable: nothing listening).\n";
+	"Exit status: 0 a reply came back, 1 none did (or --plus and the server is not a\n"
+	"UDPEchoPlus responder), 2 usage or network error (no reply and an ICMP error\n"
+	"such as port unreachable: nothing listening).\n";
 
 static int duration(const char *flag, const char *value, uint64_t min, uint64_t max, uint64_t *out,
 		    char *err, size_t errlen)
@@ -107,6 +122,15 @@ static int apply(struct ping_opts *o, int id, const char *value, char *err, size
 	case OPT_TIMEOUT:
 		return duration("-W", value, PING_MIN_TIMEOUT_US, PING_MAX_TIMEOUT_US,
 				&o->timeout_us, err, errlen);
+	case OPT_DEADLINE:
+		return duration("-w", value, PING_MIN_DEADLINE_US, PING_MAX_DEADLINE_US,
+				&o->deadline_us, err, errlen);
+	case OPT_QUIET:
+		o->quiet = 1;
+		return 0;
+	case OPT_TIMESTAMPS:
+		o->timestamps = 1;
+		return 0;
 	case OPT_SIZE:
 		if (parse_size(value, ECHO_MAX_PAYLOAD, &o->size) == 0)
 			return 0;

@@ -22,6 +22,9 @@
 #define PING_MAX_TIMEOUT_US 60000000u
 /* -c: TestGenSN is 32 bits; a run never reuses one. */
 #define PING_MAX_COUNT 4294967295u
+/* -w: 1 ms to a day, as bench --duration. */
+#define PING_MIN_DEADLINE_US 1000u
+#define PING_MAX_DEADLINE_US 86400000000u
 
 enum ping_mode {
 	PING_AUTO, /* UDPEchoPlus if the replies say so, else RFC 862 */
@@ -35,6 +38,9 @@ struct ping_opts {
 	uint16_t port;
 	uint64_t count; /* 0: until interrupted */
 	uint64_t interval_us, timeout_us;
+	uint64_t deadline_us; /* -w: the run ends this long after it starts; 0: no deadline */
+	int quiet;            /* -q: no line per request, only the header and the summary */
+	int timestamps;       /* -D: each line per request starts with the Unix time */
 	size_t size;
 	enum ping_mode mode;
 	enum net_family_pref family;

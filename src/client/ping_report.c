@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "jsonw.h"
 #include "ping_run.h"
 #include "udpecho/echoplus.h"
 #include "udpecho/parse.h"
@@ -69,7 +71,7 @@ void ping_report_detected(const struct ping *p)
 			"%s ping: %s port %u is not a UDPEchoPlus responder: its replies are plain "
 			"echoes (TestRespSN and the time stamps left zero)\n",
 			PROG, p->addr, p->target_peer.port);
-	if (p->o->json || p->o->mode == PING_RFC)
+	if (p->o->json || p->o->quiet || p->o->mode == PING_RFC)
 		return;
 	if (p->detected == PING_SEEN_PLUS)
 		printf("mode: UDPEchoPlus (TR-143): the server fills in TestRespSN and its time "
@@ -121,12 +123,23 @@ static void text_error(const struct ping *p, const struct ping_event *ev)
 		printf("From %s: %s%s\n", ev->from, seq, strerror(ev->error));
 }
 
+/* -D: "[1733540000.123456] ", the Unix time with microseconds, as ping -D prints it. */
+static void timestamp(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	printf("[%lld.%06ld] ", (long long)ts.tv_sec, ts.tv_nsec / 1000);
+}
+
 void ping_report_event(struct ping *p, const struct ping_event *ev)
 {
 	char w[32];
 
-	if (p->o->json)
+	if (p->o->json || p->o->quiet)
 		return;
+	if (p->o->timestamps)
+		timestamp();
 	switch (ev->kind) {
 	case PING_EV_REPLY:
 		text_reply(p, ev);
@@ -276,136 +289,182 @@ static const char *requested_name(enum ping_mode mode)
 	return mode == PING_PLUS ? "plus" : mode == PING_RFC ? "rfc" : "auto";
 }
 
-static void json_reply(const struct ping_event *ev)
+static void json_reply(struct jsonw *w, const struct ping_event *ev)
 {
-	printf("{\"seq\": %llu, \"bytes\": %zu, \"rtt_ms\": %.3f, \"duplicate\": %s, "
-	       "\"out_of_order\": %s, \"late\": %s",
-	       (unsigned long long)ev->seq, ev->bytes, ms((double)ev->rtt_ns),
-	       ev->class == PINGSTAT_DUPLICATE ? "true" : "false",
-	       ev->class == PINGSTAT_OUT_OF_ORDER ? "true" : "false", ev->late ? "true" : "false");
+	jsonw_object(w, NULL);
+	jsonw_uint(w, "seq", ev->seq);
+	jsonw_uint(w, "bytes", ev->bytes);
+	jsonw_double(w, "rtt_ms", ms((double)ev->rtt_ns), 3);
+	jsonw_bool(w, "duplicate", ev->class == PINGSTAT_DUPLICATE);
+	jsonw_bool(w, "out_of_order", ev->class == PINGSTAT_OUT_OF_ORDER);
+	jsonw_bool(w, "late", ev->late);
 	if (ev->plus) {
-		printf(", \"resp_sn\": %lu", (unsigned long)ev->resp_sn);
+		jsonw_uint(w, "resp_sn", ev->resp_sn);
 		if (ev->server_ok) {
 			double server_ns = (double)ev->server_us * 1e3;
 			double net = (double)ev->rtt_ns - server_ns;
 
-			printf(", \"server_ms\": %.3f, \"net_rtt_ms\": %.3f", ms(server_ns),
-			       ms(net > 0 ? net : 0));
+			jsonw_double(w, "server_ms", ms(server_ns), 3);
+			jsonw_double(w, "net_rtt_ms", ms(net > 0 ? net : 0), 3);
 		}
 	}
-	printf("}");
+	jsonw_end_object(w);
 }
 
-static void json_other(const struct ping_event *ev)
+static void json_other(struct jsonw *w, const struct ping_event *ev)
 {
-	printf("{\"seq\": ");
+	jsonw_object(w, NULL);
 	if (ev->seq == UINT64_MAX)
-		printf("null");
+		jsonw_null(w, "seq");
 	else
-		printf("%llu", (unsigned long long)ev->seq);
-	if (ev->kind == PING_EV_ERROR)
-		printf(", \"from\": \"%s\", \"errno\": %d, \"error\": \"%s\"}", ev->from, ev->error,
-		       ev->error == ECONNREFUSED ? "port unreachable" : strerror(ev->error));
-	else if (ev->kind == PING_EV_CORRUPT)
-		printf(", \"bytes\": %zu, \"detail\": \"%s\"}", ev->bytes, ev->why);
-	else
-		printf("}");
+		jsonw_uint(w, "seq", ev->seq);
+	if (ev->kind == PING_EV_ERROR) {
+		jsonw_string(w, "from", ev->from);
+		jsonw_int(w, "errno", ev->error);
+		jsonw_string(w, "error",
+			     ev->error == ECONNREFUSED ? "port unreachable" : strerror(ev->error));
+	} else if (ev->kind == PING_EV_CORRUPT) {
+		jsonw_uint(w, "bytes", ev->bytes);
+		jsonw_string(w, "detail", ev->why);
+	}
+	jsonw_end_object(w);
 }
 
-static void json_events(const struct ping *p, enum ping_event_kind kind, const char *name)
+static void json_events(struct jsonw *w, const struct ping *p, enum ping_event_kind kind,
+			const char *name)
 {
-	int first = 1;
-
-	printf(", \"%s\": [", name);
+	jsonw_array(w, name);
 	for (size_t i = 0; i < p->nevents; i++) {
 		if (p->events[i].kind != kind)
 			continue;
-		printf("%s", first ? "" : ", ");
-		first = 0;
 		if (kind == PING_EV_REPLY)
-			json_reply(&p->events[i]);
+			json_reply(w, &p->events[i]);
 		else
-			json_other(&p->events[i]);
+			json_other(w, &p->events[i]);
 	}
-	printf("]");
+	jsonw_end_array(w);
 }
 
-static void json_summary_of(const char *name, const struct pingstat_summary *s, double scale)
+static void json_summary_of(struct jsonw *w, const char *name, const struct pingstat_summary *s,
+			    double scale)
 {
-	printf("\"%s\": ", name);
-	if (s->n == 0)
-		printf("null");
-	else
-		printf("{\"min\": %.3f, \"avg\": %.3f, \"max\": %.3f, \"mdev\": %.3f}",
-		       s->min / scale, s->avg / scale, s->max / scale, s->mdev / scale);
+	if (s->n == 0) {
+		jsonw_null(w, name);
+		return;
+	}
+	jsonw_object(w, name);
+	jsonw_double(w, "min", s->min / scale, 3);
+	jsonw_double(w, "avg", s->avg / scale, 3);
+	jsonw_double(w, "max", s->max / scale, 3);
+	jsonw_double(w, "mdev", s->mdev / scale, 3);
+	jsonw_end_object(w);
 }
 
-static void json_direction(const char *name, uint64_t lost_n, uint64_t of,
+static void json_direction(struct jsonw *w, const char *name, uint64_t lost_n, uint64_t of,
 			   const struct pingstat_owd *o)
 {
 	struct pingstat_summary v;
 
 	pingstat_acc_summary(&o->acc, &v);
-	printf("\"%s\": {\"lost\": %llu, \"loss_pct\": %.3f, \"delay_variation_ms\": {\"mdev\": "
-	       "%.3f, \"range\": %.3f}}",
-	       name, (unsigned long long)lost_n, pingstat_loss_pct(lost_n, of), v.mdev / 1e3,
-	       (v.max - v.min) / 1e3);
+	jsonw_object(w, name);
+	jsonw_uint(w, "lost", lost_n);
+	jsonw_double(w, "loss_pct", pingstat_loss_pct(lost_n, of), 3);
+	jsonw_object(w, "delay_variation_ms");
+	jsonw_double(w, "mdev", v.mdev / 1e3, 3);
+	jsonw_double(w, "range", (v.max - v.min) / 1e3, 3);
+	jsonw_end_object(w);
+	jsonw_end_object(w);
 }
 
-static void json_plus(const struct ping *p)
+static void json_plus(struct jsonw *w, const struct ping *p)
 {
 	struct pingstat_dir_loss d;
 	struct pingstat_summary srv;
 
-	printf(", \"echoplus\": ");
 	if (p->plus_replies == 0) {
-		printf("null");
+		jsonw_null(w, "echoplus");
 		return;
 	}
 	pingstat_dir_loss(&p->dir, p->seqs->sent, &d);
 	pingstat_acc_summary(&p->server, &srv);
-	printf("{\"replies\": %llu, \"window\": %llu, \"answered\": %llu, \"answered_raw\": %llu, "
-	       "\"shared\": %s, ",
-	       (unsigned long long)p->plus_replies, (unsigned long long)d.window,
-	       (unsigned long long)d.answered, (unsigned long long)d.answered_raw,
-	       d.shared ? "true" : "false");
-	json_direction("upstream", d.up_lost, d.window, &p->up);
-	printf(", ");
-	json_direction("downstream", d.down_lost, d.answered, &p->down);
-	printf(", \"unknown_direction\": %llu, ", (unsigned long long)d.unknown);
-	json_summary_of("server_ms", &srv, 1e3);
-	printf("}");
+	jsonw_object(w, "echoplus");
+	jsonw_uint(w, "replies", p->plus_replies);
+	jsonw_uint(w, "window", d.window);
+	jsonw_uint(w, "answered", d.answered);
+	jsonw_uint(w, "answered_raw", d.answered_raw);
+	jsonw_bool(w, "shared", d.shared);
+	json_direction(w, "upstream", d.up_lost, d.window, &p->up);
+	json_direction(w, "downstream", d.down_lost, d.answered, &p->down);
+	jsonw_uint(w, "unknown_direction", d.unknown);
+	json_summary_of(w, "server_ms", &srv, 1e3);
+	jsonw_end_object(w);
+}
+
+static void json_counts(struct jsonw *w, const struct ping *p)
+{
+	const struct pingstat_seqs *s = p->seqs;
+	struct pingstat_summary r;
+
+	jsonw_object(w, "summary");
+	jsonw_uint(w, "sent", s->sent);
+	jsonw_uint(w, "received", s->received);
+	jsonw_uint(w, "duplicates", s->duplicates);
+	jsonw_uint(w, "corrupt", p->corrupt);
+	jsonw_uint(w, "errors", p->errors);
+	jsonw_uint(w, "timeouts", p->timeouts);
+	jsonw_uint(w, "foreign", p->foreign);
+	jsonw_double(w, "loss_pct", pingstat_loss_pct(lost(p), s->sent), 3);
+	jsonw_uint(w, "time_ms", elapsed_ms(p));
+	pingstat_acc_summary(&p->rtt, &r);
+	json_summary_of(w, "rtt_ms", &r, 1e6);
+	json_plus(w, p);
+	jsonw_end_object(w);
 }
 
 static void json_report(const struct ping *p)
 {
-	const struct pingstat_seqs *s = p->seqs;
-	struct pingstat_summary r;
 	char interval[32], timeout[32];
+	struct jsonw w;
 
 	parse_format_seconds(interval, sizeof(interval), p->o->interval_us);
 	parse_format_seconds(timeout, sizeof(timeout), p->o->timeout_us);
-	printf("{\"tool\": \"udpecho\", \"command\": \"ping\", \"version\": \"%s\", "
-	       "\"target\": {\"host\": \"%s\", \"port\": %u, \"family\": \"%s\"}, "
-	       "\"mode\": \"%s\", \"requested_mode\": \"%s\", \"size\": %zu, "
-	       "\"interval_s\": %s, \"timeout_s\": %s",
-	       UDPECHO_VERSION, p->addr, p->target_peer.port, family_v6(p) ? "ipv6" : "ipv4",
-	       mode_name(p), requested_name(p->o->mode), p->o->size, interval, timeout);
-	json_events(p, PING_EV_REPLY, "replies");
-	json_events(p, PING_EV_TIMEOUT, "timeouts");
-	json_events(p, PING_EV_ERROR, "errors");
-	json_events(p, PING_EV_CORRUPT, "corrupt");
-	printf(", \"summary\": {\"sent\": %llu, \"received\": %llu, \"duplicates\": %llu, "
-	       "\"corrupt\": %llu, \"errors\": %llu, \"timeouts\": %llu, \"foreign\": %llu, "
-	       "\"loss_pct\": %.3f, \"time_ms\": %llu, ",
-	       (unsigned long long)s->sent, (unsigned long long)s->received,
-	       (unsigned long long)s->duplicates, (unsigned long long)p->corrupt,
-	       (unsigned long long)p->errors, (unsigned long long)p->timeouts,
-	       (unsigned long long)p->foreign, pingstat_loss_pct(lost(p), s->sent), elapsed_ms(p));
+	jsonw_init(&w, stdout);
+	jsonw_object(&w, NULL);
+	jsonw_string(&w, "tool", "udpecho");
+	jsonw_string(&w, "command", "ping");
+	jsonw_string(&w, "version", UDPECHO_VERSION);
+	jsonw_object(&w, "target");
+	jsonw_string(&w, "host", p->addr);
+	jsonw_uint(&w, "port", p->target_peer.port);
+	jsonw_string(&w, "family", family_v6(p) ? "ipv6" : "ipv4");
+	jsonw_end_object(&w);
+	jsonw_string(&w, "mode", mode_name(p));
+	jsonw_string(&w, "requested_mode", requested_name(p->o->mode));
+	jsonw_uint(&w, "size", p->o->size);
+	jsonw_raw(&w, "interval_s", interval);
+	jsonw_raw(&w, "timeout_s", timeout);
+	json_events(&w, p, PING_EV_REPLY, "replies");
+	json_events(&w, p, PING_EV_TIMEOUT, "timeouts");
+	json_events(&w, p, PING_EV_ERROR, "errors");
+	json_events(&w, p, PING_EV_CORRUPT, "corrupt");
+	json_counts(&w, p);
+	jsonw_end_object(&w);
+	putchar('\n');
+}
+
+/* Interim, on stderr: received/sent as ping(8) has it, loss counting requests still in flight. */
+void ping_report_status(const struct ping *p)
+{
+	const struct pingstat_seqs *s = p->seqs;
+	struct pingstat_summary r;
+
 	pingstat_acc_summary(&p->rtt, &r);
-	json_summary_of("rtt_ms", &r, 1e6);
-	json_plus(p);
-	printf("}}\n");
+	fprintf(stderr, "%llu/%llu packets, %s%% loss", (unsigned long long)s->received,
+		(unsigned long long)s->sent, pct(lost(p), s->sent).text);
+	if (r.n > 0)
+		fprintf(stderr, ", min/avg/ewma/max = %.3f/%.3f/%.3f/%.3f ms", ms(r.min), ms(r.avg),
+			ms(r.ewma), ms(r.max));
+	fputc('\n', stderr);
 }
 
 void ping_report_summary(const struct ping *p)

@@ -38,7 +38,7 @@
 #define SEQ_BYTES 4u
 #define ERRQUEUE_DATA 64u /* enough of the offending request for its sequence number */
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, status_wanted;
 
 static void on_interrupt(int sig)
 {
@@ -46,12 +46,10 @@ static void on_interrupt(int sig)
 	interrupted = 1;
 }
 
-static uint64_t now_ns(void)
+static void on_status(int sig)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	(void)sig;
+	status_wanted = 1;
 }
 
 static void pattern(uint8_t *buf, size_t from, size_t to, uint64_t seq)
@@ -224,6 +222,12 @@ static int judge(struct ping *p, size_t len, struct ping_event *ev)
 	size_t size = p->o->size, common = len < size ? len : size;
 	size_t diff = first_difference(p->req, p->rep, common);
 
+	/* A server that reads into a 4096-byte buffer: every byte it kept is right (send too). */
+	if (len > 0 && len < size && diff == common) {
+		snprintf(ev->why, sizeof(ev->why), "truncated to %zu bytes (request was %zu)", len,
+			 size);
+		return -1;
+	}
 	if (len != size) {
 		snprintf(ev->why, sizeof(ev->why), "%zu bytes, request was %zu", len, size);
 		return -1;
@@ -293,6 +297,7 @@ static void on_reply(struct ping *p, size_t len, uint64_t now)
 	if (judge(p, len, &ev) != 0) {
 		ev.kind = PING_EV_CORRUPT;
 		p->corrupt++;
+		slot->corrupted = 1; /* its reply came, wrong: not also "no reply" */
 		record(p, &ev);
 		return;
 	}
@@ -314,7 +319,7 @@ static void receive_replies(struct ping *p)
 		struct echo_peer peer;
 		ssize_t n = recvfrom(p->fd, p->rep, p->cap, MSG_DONTWAIT | MSG_TRUNC,
 				     (struct sockaddr *)&from.ss, &from.len);
-		uint64_t now = now_ns();
+		uint64_t now = net_now_ns();
 
 		/*
 		 * An error here (ECONNREFUSED: the pending error of an ICMP report)
@@ -400,7 +405,7 @@ static void expire(struct ping *p, uint64_t now)
 		uint64_t seq = p->expire_next;
 		struct ping_slot *slot = &p->slots[seq % PINGSTAT_WINDOW];
 
-		if (!pingstat_seqs_answered(p->seqs, seq) && !slot->errored) {
+		if (!pingstat_seqs_answered(p->seqs, seq) && !slot->errored && !slot->corrupted) {
 			struct ping_event ev = {.kind = PING_EV_TIMEOUT, .seq = seq};
 
 			if (now - slot->sent_ns < wait)
@@ -418,12 +423,12 @@ static int all_sent(const struct ping *p)
 	return p->o->count != 0 && p->seqs->sent >= p->o->count;
 }
 
-/* How long to sleep: until the next request is due or the oldest one times out. */
+/* How long to sleep: until the next request is due, the oldest one times out, or -w. */
 static uint64_t next_wake(const struct ping *p, uint64_t now)
 {
-	uint64_t wake = UINT64_MAX;
+	uint64_t wake = p->deadline_ns;
 
-	if (!all_sent(p))
+	if (!all_sent(p) && p->next_send_ns < wake)
 		wake = p->next_send_ns;
 	if (p->expire_next < p->seqs->sent) {
 		uint64_t due = p->slots[p->expire_next % PINGSTAT_WINDOW].sent_ns +
@@ -451,21 +456,30 @@ static void wait_events(struct ping *p, uint64_t now, const sigset_t *waitmask)
 
 static void probe(struct ping *p, const sigset_t *waitmask)
 {
-	p->start_ns = p->next_send_ns = now_ns();
+	p->start_ns = p->next_send_ns = net_now_ns();
+	p->deadline_ns =
+		p->o->deadline_us != 0 ? p->start_ns + p->o->deadline_us * 1000u : UINT64_MAX;
 	while (!interrupted) {
-		uint64_t now = now_ns();
+		uint64_t now = net_now_ns();
 
+		/* -w: whatever the count, and without waiting out -W for the last requests. */
+		if (now >= p->deadline_ns)
+			break;
 		if (!all_sent(p) && now >= p->next_send_ns)
 			send_next(p, now);
-		expire(p, now_ns());
+		expire(p, net_now_ns());
 		if (all_sent(p) && p->expire_next >= p->seqs->sent)
 			break;
-		wait_events(p, now_ns(), waitmask);
+		wait_events(p, net_now_ns(), waitmask);
+		if (status_wanted) {
+			status_wanted = 0;
+			ping_report_status(p);
+		}
 	}
 	/* What arrived with the interrupt is still reported. */
 	receive_errors(p);
 	receive_replies(p);
-	p->end_ns = now_ns();
+	p->end_ns = net_now_ns();
 }
 
 static uint32_t draw_run_id(void)
@@ -473,7 +487,7 @@ static uint32_t draw_run_id(void)
 	uint32_t id = 0;
 
 	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id))
-		id = (uint32_t)now_ns() ^ (uint32_t)getpid();
+		id = (uint32_t)net_now_ns() ^ (uint32_t)getpid();
 	return id;
 }
 
@@ -525,7 +539,11 @@ static void teardown(struct ping *p)
 	free(p->events);
 }
 
-/* SIGINT (Ctrl-C) and SIGTERM end the run with the summary; blocked except while waiting. */
+/*
+ * SIGINT (Ctrl-C) and SIGTERM end the run with the summary; SIGQUIT (Ctrl-\)
+ * prints the status line and the run goes on, as in ping(8).  Blocked except
+ * while waiting.
+ */
 static void catch_interrupt(sigset_t *waitmask)
 {
 	struct sigaction sa;
@@ -536,15 +554,22 @@ static void catch_interrupt(sigset_t *waitmask)
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &block, waitmask);
 	sigdelset(waitmask, SIGINT);
 	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGQUIT);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_status;
+	sigaction(SIGQUIT, &sa, NULL);
 }
 
 static int exit_status(const struct ping *p)
 {
+	/* --plus asks for a UDPEchoPlus responder: plain echoes do not pass (a line said why). */
+	if (p->o->mode == PING_PLUS && p->detected == PING_SEEN_RFC)
+		return 1;
 	if (p->seqs->received > 0)
 		return 0;
 	return p->errors > 0 ? 2 : 1;

@@ -37,6 +37,7 @@ struct ping_event {
 struct ping_slot {
 	uint64_t sent_ns;
 	uint8_t timed_out, errored;
+	uint8_t corrupted; /* a reply named it but was not its echo: counted as corrupt, once */
 };
 
 struct ping {
@@ -61,6 +62,7 @@ struct ping {
 	uint64_t fifo;        /* empty datagrams: the oldest request not yet answered */
 	uint64_t expire_next; /* the oldest request not yet answered, failed or timed out */
 	uint64_t start_ns, end_ns, next_send_ns;
+	uint64_t deadline_ns;      /* -w: when the run ends; UINT64_MAX without */
 	struct ping_event *events; /* kept for JSON only */
 	size_t nevents, events_cap;
 };
@@ -70,5 +72,7 @@ void ping_report_header(const struct ping *p);
 void ping_report_detected(const struct ping *p);
 void ping_report_event(struct ping *p, const struct ping_event *ev);
 void ping_report_summary(const struct ping *p);
+/* SIGQUIT: one line on stderr, as ping(8)'s: "3/3 packets, 0% loss, min/avg/ewma/max = ...". */
+void ping_report_status(const struct ping *p);
 
 #endif

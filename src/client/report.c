@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "jsonw.h"
+#include "udpecho/json.h"
 #include "udpecho/version.h"
 
 void report_set(struct check_result *r, enum check_status status, const char *fmt, ...)
@@ -18,71 +20,60 @@ void report_set(struct check_result *r, enum check_status status, const char *fm
 	va_end(ap);
 }
 
-/* Appends to the evidence, with a separator; silently stops when full (bounded by design). */
-static void evidence_append(struct check_result *r, const char *fmt, ...)
+/*
+ * Appends one member to the evidence, with its separator, whole or not at
+ * all: the evidence is bounded by design, and a member cut short would
+ * make the report's JSON invalid.
+ */
+static void evidence_member(struct check_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void evidence_append(struct check_result *r, const char *fmt, ...)
+static void evidence_member(struct check_result *r, const char *fmt, ...)
 {
 	size_t used = strlen(r->evidence);
+	const char *sep = used > 0 ? ", " : "";
+	char member[REPORT_EVIDENCE_MAX];
 	va_list ap;
+	int n;
 
-	if (used >= sizeof(r->evidence) - 1)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(r->evidence + used, sizeof(r->evidence) - used, fmt, ap);
+	n = vsnprintf(member, sizeof(member), fmt, ap);
 	va_end(ap);
-}
-
-static const char *sep(const struct check_result *r)
-{
-	return r->evidence[0] != '\0' ? ", " : "";
+	if (n < 0 || (size_t)n >= sizeof(member) ||
+	    used + strlen(sep) + (size_t)n >= sizeof(r->evidence))
+		return;
+	memcpy(r->evidence + used, sep, strlen(sep));
+	memcpy(r->evidence + used + strlen(sep), member, (size_t)n + 1);
 }
 
 void report_evidence_int(struct check_result *r, const char *key, long long value)
 {
-	evidence_append(r, "%s\"%s\": %lld", sep(r), key, value);
+	evidence_member(r, "\"%s\": %lld", key, value);
 }
 
 void report_evidence_num(struct check_result *r, const char *key, double value)
 {
-	evidence_append(r, "%s\"%s\": %.3f", sep(r), key, value);
-}
-
-/* JSON string escaping: quotes, backslashes and control bytes. */
-static void json_escape(char *out, size_t cap, const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0' && n + 7 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			out[n++] = '\\';
-			out[n++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
-		} else {
-			out[n++] = (char)c;
-		}
-	}
-	out[n] = '\0';
+	evidence_member(r, "\"%s\": %.3f", key, value);
 }
 
 void report_evidence_str(struct check_result *r, const char *key, const char *value)
 {
 	char esc[REPORT_DETAIL_MAX * 2];
 
-	json_escape(esc, sizeof(esc), value);
-	evidence_append(r, "%s\"%s\": \"%s\"", sep(r), key, esc);
+	json_escape(esc, sizeof(esc), value, strlen(value));
+	evidence_member(r, "\"%s\": \"%s\"", key, esc);
 }
 
 void report_evidence_sizes(struct check_result *r, const char *key, const size_t *values, size_t n)
 {
-	evidence_append(r, "%s\"%s\": [", sep(r), key);
-	for (size_t i = 0; i < n; i++)
-		evidence_append(r, "%s%zu", i > 0 ? ", " : "", values[i]);
-	evidence_append(r, "]");
+	char list[REPORT_EVIDENCE_MAX];
+	size_t used = 0;
+
+	for (size_t i = 0; i < n && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%zu",
+					 i > 0 ? ", " : "", values[i]);
+	if (used < sizeof(list))
+		evidence_member(r, "\"%s\": [%s]", key, list);
 }
 
 struct report_counts report_count(const struct report *rep)
@@ -207,7 +198,7 @@ static void write_tap(FILE *out, const struct report *rep)
 		int fails = failing(r, rep->strict);
 		char detail[REPORT_DETAIL_MAX * 2];
 
-		json_escape(detail, sizeof(detail), r->detail);
+		json_escape(detail, sizeof(detail), r->detail, strlen(r->detail));
 		fprintf(out, "%s %zu - %s (%s)", fails ? "not ok" : "ok", i + 1, r->info->name,
 			check_level_name(r->info->level));
 		if (fails && r->known)
@@ -348,34 +339,64 @@ static void lower(char *out, const char *s)
 	*out = '\0';
 }
 
+/* What every JSON report begins with: the tool, when, how long, and the target. */
+static void json_head(struct jsonw *w, const struct report *rep)
+{
+	jsonw_object(w, NULL);
+	jsonw_string(w, "tool", "udpecho");
+	jsonw_string(w, "version", UDPECHO_VERSION);
+	jsonw_string(w, "started", rep->started);
+	jsonw_double(w, "duration_s", (double)rep->elapsed_us / 1e6, 3);
+	jsonw_object(w, "target");
+	jsonw_string(w, "host", rep->host);
+	jsonw_uint(w, "port", rep->port);
+	jsonw_string(w, "family", rep->family);
+	jsonw_end_object(w);
+}
+
+static void json_summary(struct jsonw *w, const struct report_counts *c)
+{
+	jsonw_break(w, "\n ");
+	jsonw_object(w, "summary");
+	jsonw_uint(w, "passed", c->passed);
+	jsonw_uint(w, "failed", c->failed);
+	jsonw_uint(w, "warned", c->warned);
+	jsonw_uint(w, "skipped", c->skipped);
+	jsonw_uint(w, "inconclusive", c->inconclusive);
+	jsonw_uint(w, "known", c->known);
+	jsonw_end_object(w);
+	jsonw_end_object(w);
+	fputc('\n', w->out);
+}
+
 static void write_json(FILE *out, const struct report *rep)
 {
 	struct report_counts c = report_count(rep);
-	char host[sizeof(rep->host) * 2];
+	struct jsonw w;
 
-	json_escape(host, sizeof(host), rep->host);
-	fprintf(out,
-		"{\"tool\": \"udpecho\", \"version\": \"%s\", \"started\": \"%s\", "
-		"\"duration_s\": %.3f, \"target\": {\"host\": \"%s\", \"port\": %u, \"family\": "
-		"\"%s\"},\n \"checks\": [",
-		UDPECHO_VERSION, rep->started, (double)rep->elapsed_us / 1e6, host, rep->port,
-		rep->family);
+	jsonw_init(&w, out);
+	json_head(&w, rep);
+	jsonw_break(&w, "\n ");
+	jsonw_array(&w, "checks");
 	for (size_t i = 0; i < rep->count; i++) {
 		const struct check_result *r = &rep->results[i];
-		char detail[REPORT_DETAIL_MAX * 2], status[16];
+		char status[16];
 
-		json_escape(detail, sizeof(detail), r->detail);
 		lower(status, check_status_name(r->status));
-		fprintf(out,
-			"%s\n   {\"id\": \"%s\", \"level\": \"%s\", \"status\": \"%s\", "
-			"\"detail\": \"%s\", \"evidence\": {%s}%s}",
-			i > 0 ? "," : "", r->info->name, check_level_name(r->info->level), status,
-			detail, r->evidence, r->known ? ", \"known\": true" : "");
+		jsonw_break(&w, "\n   ");
+		jsonw_object(&w, NULL);
+		jsonw_string(&w, "id", r->info->name);
+		jsonw_string(&w, "level", check_level_name(r->info->level));
+		jsonw_string(&w, "status", status);
+		jsonw_string(&w, "detail", r->detail);
+		jsonw_members(&w, "evidence", r->evidence);
+		if (r->known)
+			jsonw_bool(&w, "known", 1);
+		jsonw_end_object(&w);
 	}
-	fprintf(out,
-		"\n ],\n \"summary\": {\"passed\": %u, \"failed\": %u, \"warned\": %u, "
-		"\"skipped\": %u, \"inconclusive\": %u, \"known\": %u}}\n",
-		c.passed, c.failed, c.warned, c.skipped, c.inconclusive, c.known);
+	jsonw_break(&w, "\n ");
+	jsonw_end_array(&w);
+	json_summary(&w, &c);
 }
 
 void report_write(FILE *out, const struct report *rep, enum report_format format, int color)
@@ -400,21 +421,20 @@ void report_write(FILE *out, const struct report *rep, enum report_format format
 void report_write_error(FILE *out, const struct report *rep, enum report_format format,
 			const char *error)
 {
-	char esc[REPORT_DETAIL_MAX * 2], host[sizeof(rep->host) * 2];
+	const struct report_counts none = {0, 0, 0, 0, 0, 0};
+	char esc[REPORT_DETAIL_MAX * 2];
+	struct jsonw w;
 
 	switch (format) {
 	case REPORT_JSON:
-		json_escape(esc, sizeof(esc), error);
-		json_escape(host, sizeof(host), rep->host);
-		fprintf(out,
-			"{\"tool\": \"udpecho\", \"version\": \"%s\", \"started\": \"%s\", "
-			"\"duration_s\": %.3f, \"target\": {\"host\": \"%s\", \"port\": %u, "
-			"\"family\": \"%s\"},\n \"error\": \"%s\",\n \"checks\": [],\n "
-			"\"summary\": "
-			"{\"passed\": 0, \"failed\": 0, \"warned\": 0, \"skipped\": 0, "
-			"\"inconclusive\": 0, \"known\": 0}}\n",
-			UDPECHO_VERSION, rep->started, (double)rep->elapsed_us / 1e6, host,
-			rep->port, rep->family, esc);
+		jsonw_init(&w, out);
+		json_head(&w, rep);
+		jsonw_break(&w, "\n ");
+		jsonw_string(&w, "error", error);
+		jsonw_break(&w, "\n ");
+		jsonw_array(&w, "checks");
+		jsonw_end_array(&w);
+		json_summary(&w, &none);
 		break;
 	case REPORT_JUNIT:
 		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
@@ -434,7 +454,7 @@ void report_write_error(FILE *out, const struct report *rep, enum report_format 
 		fputs("\"/>\n    </testcase>\n  </testsuite>\n</testsuites>\n", out);
 		break;
 	case REPORT_TAP:
-		json_escape(esc, sizeof(esc), error);
+		json_escape(esc, sizeof(esc), error, strlen(error));
 		fprintf(out, "TAP version 13\n1..0\nBail out! %s\n", esc);
 		break;
 	case REPORT_TEXT:

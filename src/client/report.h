@@ -13,6 +13,22 @@
 
 #define REPORT_DETAIL_MAX 320
 #define REPORT_EVIDENCE_MAX 2048
+#define REPORT_LADDER_MAX 64
+#define REPORT_RTT_MAX 4096
+
+/* How one size of echo.sizes came back. */
+enum report_size_result {
+	REPORT_SIZE_EXACT,
+	REPORT_SIZE_TRUNCATED,
+	REPORT_SIZE_ALTERED,
+	REPORT_SIZE_SILENT
+};
+
+struct report_size {
+	size_t size;     /* sent */
+	size_t received; /* the reply's length (0 when silent) */
+	enum report_size_result result;
+};
 
 struct check_result {
 	const struct check_info *info;
@@ -35,6 +51,11 @@ struct report {
 	int interrupted;  /* SIGINT or SIGTERM ended the run: the rest is inconclusive */
 	int strict;       /* --strict: a SHOULD that warns fails the run */
 	char started[24]; /* UTC, RFC 3339: "2026-12-07T03:12:00Z" */
+	/* For drawings: echo.sizes' ladder in the order tried, and the run's round trips. */
+	struct report_size ladder[REPORT_LADDER_MAX];
+	size_t nladder;
+	uint32_t rtt_us[REPORT_RTT_MAX];
+	size_t nrtt;
 };
 
 enum report_format { REPORT_TEXT, REPORT_TAP, REPORT_JUNIT, REPORT_JSON };

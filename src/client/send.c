@@ -96,20 +96,12 @@ static int load_message(const struct send_opts *opts, size_t max, uint8_t *buf, 
 	}
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Waits for one datagram until deadline.  Returns 0, -ETIMEDOUT, or -errno (ICMP among them). */
 static int receive_reply(struct exchange *ex, uint64_t deadline)
 {
 	for (;;) {
 		struct pollfd pfd = {.fd = ex->fd, .events = POLLIN};
-		uint64_t now = now_us();
+		uint64_t now = net_now_us();
 		ssize_t n;
 
 		if (now >= deadline)
@@ -200,11 +192,11 @@ static int exchange_run(struct exchange *ex, uint64_t timeout_us)
 	if (sendto(ex->fd, ex->request, ex->request_len, 0, (const struct sockaddr *)&ex->target.ss,
 		   ex->target.len) < 0) {
 		fprintf(stderr, "%s: send to %s: %s\n", PROG, ex->target_text, strerror(errno));
-		return 1;
+		return 2;
 	}
 	printf("waiting to receive\n");
 	fflush(stdout);
-	rc = receive_reply(ex, now_us() + timeout_us);
+	rc = receive_reply(ex, net_now_us() + timeout_us);
 	if (rc == 0) {
 		size_t shown = ex->reply_len < SEND_BUF_SIZE ? ex->reply_len : SEND_BUF_SIZE;
 		repr_bytes(ex->repr, REPR_MAX_LEN(SEND_BUF_SIZE) + 1, ex->reply, shown);
@@ -214,7 +206,9 @@ static int exchange_run(struct exchange *ex, uint64_t timeout_us)
 	fflush(stdout);
 	if (rc != 0) {
 		explain_failure(ex, rc, timeout_us);
-		return 1;
+		/* No reply is 1; an ICMP error (nothing listening) is a network error, as in check.
+		 */
+		return rc == -ETIMEDOUT ? 1 : 2;
 	}
 	return judge(ex);
 }

@@ -28,7 +28,7 @@ struct send_opts {
 int send_parse_args(int argc, char *const *argv, int first, struct send_opts *opts, char *err,
 		    size_t errlen);
 
-/* Runs `udpecho send`; returns the exit status (0 exact echo, 1 not, 2 usage error). */
+/* Runs `udpecho send`; returns the exit status (0 exact echo, 1 not, 2 usage or network error). */
 int send_main(int argc, char *const *argv, int first);
 
 extern const char send_usage[];

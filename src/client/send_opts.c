@@ -31,7 +31,8 @@ const char send_usage[] =
 	"                   or 65,527 bytes (IPv6)\n"
 	"  MESSAGE          the datagram as text (default: the classic 42-byte message)\n"
 	"\n"
-	"Exit status: 0 the echo is exact, 1 it is missing or differs, 2 usage error.\n";
+	"Exit status: 0 the echo is exact, 1 it is missing or differs, 2 usage or network\n"
+	"error (an ICMP error such as port unreachable: nothing listening).\n";
 
 static int set_source(struct send_opts *opts, enum send_source source, const char *value, char *err,
 		      size_t errlen)

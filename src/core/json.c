@@ -3,6 +3,7 @@
  */
 #include "udpecho/json.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Where a value sits in a report: what it means to the caller. */
@@ -256,6 +257,73 @@ static int parse_value(struct reader *r, enum role role)
 	default:
 		return read_number(r);
 	}
+}
+
+/* The length of the valid UTF-8 sequence at s[0..len), or 0 (RFC 3629: no overlongs, no
+ * surrogates). */
+static size_t utf8_length(const unsigned char *s, size_t len)
+{
+	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	uint32_t cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4 || len < n)
+		return 0;
+	cp = s[0] & (0x7fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* Appends piece[0..n) whole, or nothing once it no longer fits. */
+static void append(char *out, size_t cap, size_t *used, int *full, const char *piece, size_t n)
+{
+	if (!*full && *used + n < cap)
+		memcpy(out + *used, piece, n);
+	else
+		*full = 1;
+	*used += n;
+}
+
+size_t json_escape(char *out, size_t cap, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t used = 0, kept = 0;
+	int full = cap == 0;
+
+	for (size_t i = 0; i < len;) {
+		const unsigned char c = (unsigned char)s[i];
+		char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+		size_t n;
+
+		if (c == '"' || c == '\\') {
+			esc[1] = (char)c;
+			append(out, cap, &used, &full, esc, 2);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			append(out, cap, &used, &full, esc, 6);
+			i++;
+		} else if (c < 0x80) {
+			append(out, cap, &used, &full, s + i, 1);
+			i++;
+		} else if ((n = utf8_length((const unsigned char *)s + i, len - i)) != 0) {
+			append(out, cap, &used, &full, s + i, n);
+			i += n;
+		} else {
+			append(out, cap, &used, &full, "\\ufffd", 6);
+			i++;
+		}
+		if (!full)
+			kept = used;
+	}
+	if (cap > 0)
+		out[kept] = '\0';
+	return used;
 }
 
 int json_report_checks(const char *text, size_t len, json_check_fn fn, void *ctx, size_t *at)

@@ -18,6 +18,8 @@ void pingstat_acc_add(struct pingstat_acc *a, int64_t value)
 		a->min = value;
 	if (a->n == 0 || value > a->max)
 		a->max = value;
+	/* As iputils ping: rtt += triptime - rtt / 8 (kept 8 times as large), from the first. */
+	a->ewma = a->n == 0 ? x : a->ewma + (x - a->ewma) / 8;
 	a->n++;
 	delta = x - a->mean;
 	a->mean += delta / (double)a->n;
@@ -51,6 +53,7 @@ void pingstat_acc_summary(const struct pingstat_acc *a, struct pingstat_summary 
 	out->max = (double)a->max;
 	out->avg = a->mean;
 	out->mdev = square_root(a->m2 / (double)a->n);
+	out->ewma = a->ewma;
 }
 
 uint64_t pingstat_unwrap(uint64_t latest, uint32_t low, unsigned bits)

@@ -5,8 +5,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "udpecho/addr.h"
 #include "udpecho/parse.h"
 
 static void port_set(uint8_t *bitmap, uint16_t port)
@@ -204,7 +206,12 @@ static int host_bits_zero(const uint8_t *addr, size_t bits, size_t max_bits)
 	return 1;
 }
 
-/* "ADDR" or "ADDR/BITS", item[0..len); host bits must be zero (a typo otherwise). */
+/*
+ * "ADDR" or "ADDR/BITS", item[0..len).  Host bits must be zero: 10.0.0.1/8
+ * is refused rather than widened, since it may be a typo for either the
+ * address or the network.  -EDOM for that (with *out filled in), -EINVAL
+ * for the rest.
+ */
 static int parse_prefix(const char *item, size_t len, struct policy_prefix *out)
 {
 	char text[64];
@@ -228,36 +235,76 @@ static int parse_prefix(const char *item, size_t len, struct policy_prefix *out)
 	if (slash != NULL && parse_size_span(slash + 1, len - addr_len - 1, max_bits, &bits) != 0)
 		return -EINVAL;
 	out->bits = (unsigned)bits;
-	/* 198.18.0.1/15 has host bits set: ambiguous, refuse it. */
-	return host_bits_zero(out->addr, bits, max_bits) ? 0 : -EINVAL;
+	return host_bits_zero(out->addr, bits, max_bits) ? 0 : -EDOM;
+}
+
+/*
+ * Parses LIST into parsed[] and *n.  On failure, *at and *len say which
+ * item failed and parsed[*n] is what was made of it (for -EDOM).
+ */
+static int parse_allow(const char *list, struct policy_prefix *parsed, size_t *n, const char **at,
+		       size_t *len)
+{
+	const char *p = list;
+
+	*n = 0;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		int rc;
+
+		*at = p;
+		*len = comma ? (size_t)(comma - p) : strlen(p);
+		if (*n == POLICY_MAX_ALLOW)
+			return -ENOSPC;
+		rc = parse_prefix(p, *len, &parsed[*n]);
+		if (rc != 0)
+			return rc;
+		(*n)++;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
 }
 
 int policy_set_allow(struct echo_policy *policy, const char *list)
 {
 	struct policy_prefix parsed[POLICY_MAX_ALLOW];
-	size_t n = 0;
-	const char *p = list;
+	size_t n = 0, len = 0;
+	const char *at = NULL;
+	int rc;
 
 	if (strcmp(list, "none") == 0) {
 		policy->nallow = 0;
 		return 0;
 	}
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		int rc;
-
-		if (n == POLICY_MAX_ALLOW)
-			return -ENOSPC;
-		rc = parse_prefix(p, len, &parsed[n]);
-		if (rc != 0)
-			return rc;
-		n++;
-		if (comma == NULL)
-			break;
-		p = comma + 1;
-	}
+	rc = parse_allow(list, parsed, &n, &at, &len);
+	if (rc != 0)
+		return rc == -EDOM ? -EINVAL : rc;
 	memcpy(policy->allow, parsed, n * sizeof(parsed[0]));
 	policy->nallow = n;
 	return 0;
+}
+
+int policy_allow_host_bits(const char *list, char *item, size_t item_cap, char *masked,
+			   size_t masked_cap)
+{
+	struct policy_prefix parsed[POLICY_MAX_ALLOW];
+	struct echo_peer net = {0};
+	struct policy_prefix *p;
+	size_t n = 0, len = 0, max_bits;
+	const char *at = NULL;
+	char host[ADDR_STR_MAX];
+
+	if (strcmp(list, "none") == 0 || parse_allow(list, parsed, &n, &at, &len) != -EDOM)
+		return 0;
+	p = &parsed[n];
+	max_bits = p->family == ECHO_FAMILY_IPV4 ? 32 : 128;
+	for (size_t b = p->bits; b < max_bits; b++)
+		p->addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+	net.family = p->family;
+	memcpy(net.addr, p->addr, sizeof(net.addr));
+	addr_format_host(host, sizeof(host), &net);
+	snprintf(item, item_cap, "%.*s", (int)len, at);
+	snprintf(masked, masked_cap, "%s/%u", host, p->bits);
+	return 1;
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -459,4 +460,17 @@ int net_listen_fds(int *count, int *bad_fd)
 	if (rc < 0)
 		return rc;
 	return n > 0 ? NET_LISTEN_FDS_START : 0;
+}
+
+uint64_t net_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t net_now_us(void)
+{
+	return net_now_ns() / 1000u;
 }

@@ -6,25 +6,18 @@
 #include <time.h>
 
 #include "udpecho/echoplus.h"
-
-static uint64_t monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+#include "udpecho/net.h"
 
 void plusserve_init(struct plusserve *ps)
 {
 	atomic_init(&ps->answered, 0);
 	atomic_init(&ps->failures, 0);
-	ps->start_us = monotonic_us();
+	ps->start_us = net_now_us();
 }
 
 uint32_t plusserve_now(const struct plusserve *ps)
 {
-	return echoplus_clock(monotonic_us(), ps->start_us);
+	return echoplus_clock(net_now_us(), ps->start_us);
 }
 
 int plusserve_stamp(struct plusserve *ps, uint8_t *data, size_t len, uint32_t recv_ts,

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -59,8 +60,10 @@
  */
 #define SERVE_REKICK_MS 10
 
-/* How long a stop waits for a worker (see stop_worker). */
+/* How long a stop waits for a worker (see stop_worker), and a report for its counters. */
 #define SERVE_STOP_WAIT_MS 2000u
+/* A worker's done_gen once it has ended: its counters are final, read them as they are. */
+#define SERVE_REPORT_ENDED UINT_MAX
 /* How long one reply may wait for room in a full socket buffer before it counts as lost. */
 #define SERVE_SEND_WAIT_MS 50
 
@@ -92,6 +95,10 @@ struct worker {
 	const atomic_int *halt; /* set when the workers must stop */
 	const struct serve_config *config;
 	struct serve_counters counters;
+	const atomic_uint *report_gen; /* raised when the supervisor wants the counters */
+	unsigned seen_gen;             /* the last report_gen this worker answered */
+	atomic_uint done_gen;          /* ... published once snapshot holds its answer */
+	struct serve_counters snapshot;
 	unsigned batch;   /* slots used per recvmmsg: 1 with a transcript */
 	unsigned written; /* slots the last receive filled: their lengths need resetting */
 	int gso;          /* UDP_SEGMENT replies in use: the kernel has UDP_GRO, so it has those */
@@ -114,14 +121,6 @@ struct worker {
 	int rc;           /* a worker thread's result */
 	pthread_t thread;
 };
-
-static uint64_t monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static int stopped(const struct worker *w)
 {
@@ -706,7 +705,7 @@ static void serve_batch(struct worker *w, unsigned n)
 	if (w->config->plus != NULL)
 		w->recv_ts = plusserve_now(w->config->plus);
 	/* The clock is read only when a limiter needs it. */
-	w->now_us = w->config->limiter != NULL ? monotonic_us() : 0;
+	w->now_us = w->config->limiter != NULL ? net_now_us() : 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct slot *s = &w->slots[i];
 		uint8_t *base = w->bufs + (size_t)i * SERVE_BUF_SIZE;
@@ -732,6 +731,23 @@ static void read_drops(struct worker *w)
 {
 	if (w->drops_at_end)
 		(void)net_socket_drops(w->fd, &w->counters.kernel_drops);
+}
+
+/*
+ * A report (SIGHUP) asks for the counters so far: copied here, by the one
+ * thread that writes them, and published with done_gen, so the supervisor
+ * reads a copy that no longer moves.  One load per receive when none is asked.
+ */
+static void answer_report(struct worker *w)
+{
+	unsigned gen = atomic_load_explicit(w->report_gen, memory_order_acquire);
+
+	if (gen == w->seen_gen)
+		return;
+	read_drops(w);
+	w->snapshot = w->counters;
+	w->seen_gen = gen;
+	atomic_store_explicit(&w->done_gen, gen, memory_order_release);
 }
 
 /*
@@ -790,6 +806,7 @@ static int worker_loop(struct worker *w)
 			rc = n;
 		else if (n > 0)
 			serve_batch(w, (unsigned)n);
+		answer_report(w);
 	}
 	read_drops(w);
 	return rc;
@@ -818,6 +835,7 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	w->fd = fd;
 	w->wake_fd = -1;
 	w->config = config;
+	atomic_init(&w->done_gen, 0);
 	w->batch = config->transcript != NULL ? 1 : SERVE_BATCH;
 	/*
 	 * Page-aligned, so every slot starts on a cache line: malloc's 16-byte
@@ -889,6 +907,7 @@ struct group {
 	size_t n;
 	int wake_fd; /* a failed worker writes it */
 	atomic_int halt;
+	atomic_uint report_gen; /* raised for each report (SIGHUP) */
 };
 
 static void ignore_signal(int sig)
@@ -913,6 +932,8 @@ static void *worker_main(void *arg)
 	 */
 	(void)unshare(CLONE_FILES);
 	w->rc = worker_loop(w);
+	/* Its counters are final: a report now reads them as they are. */
+	atomic_store_explicit(&w->done_gen, SERVE_REPORT_ENDED, memory_order_release);
 	/* A failed worker wakes the supervisor, which stops the others. */
 	if (w->rc != 0 && write(w->wake_fd, &one, sizeof(one)) < 0) {
 		/* The counter is already non-zero: the supervisor is awake anyway. */
@@ -970,15 +991,61 @@ static void sum_counters(struct serve_counters *total, const struct serve_counte
 	total->kernel_drops += c->kernel_drops;
 }
 
-/* The calling thread sleeps with the signals let through until a stop or a failed worker. */
-static void supervise(const struct group *g, const volatile sig_atomic_t *stop,
-		      const sigset_t *waitmask)
+/* Waits (bounded) for worker w to answer report gen; adds its counters to *totals. */
+static int collect_one(struct worker *w, unsigned gen, struct serve_counters *totals)
+{
+	struct timespec step = {0, 1000000L};
+	unsigned done;
+
+	/* Kicked every SERVE_REKICK_MS, as a stop does: one kick may land before its receive. */
+	for (unsigned ms = 0;; ms++) {
+		done = atomic_load_explicit(&w->done_gen, memory_order_acquire);
+		if (done == gen || done == SERVE_REPORT_ENDED)
+			break;
+		if (ms == SERVE_STOP_WAIT_MS)
+			return -ETIMEDOUT;
+		if (ms % SERVE_REKICK_MS == 0)
+			(void)pthread_kill(w->thread, SERVE_WAKE_SIGNAL);
+		nanosleep(&step, NULL);
+	}
+	sum_counters(totals, done == SERVE_REPORT_ENDED ? &w->counters : &w->snapshot);
+	return 0;
+}
+
+/*
+ * The counters so far, summed as at the end, to config->on_report; NULL
+ * when a worker did not answer (stuck writing its transcript to a reader
+ * that stopped reading, holding the lock the summary would need).
+ */
+static void report(struct group *g, const struct serve_config *config)
+{
+	unsigned gen = atomic_load_explicit(&g->report_gen, memory_order_relaxed) + 1;
+	struct serve_counters totals;
+	int rc = 0;
+
+	memset(&totals, 0, sizeof(totals));
+	atomic_store_explicit(&g->report_gen, gen, memory_order_release);
+	for (size_t i = 0; i < g->n && rc == 0; i++)
+		rc = collect_one(&g->workers[i], gen, &totals);
+	config->on_report(rc == 0 ? &totals : NULL, config->report_ctx);
+}
+
+/*
+ * The calling thread sleeps with the signals let through until a stop or a
+ * failed worker, and reports the counters whenever config->report is set.
+ */
+static void supervise(struct group *g, const struct serve_config *config,
+		      const volatile sig_atomic_t *stop, const sigset_t *waitmask)
 {
 	struct pollfd pfd = {.fd = g->wake_fd, .events = POLLIN};
 
 	while (!*stop) {
 		if (ppoll(&pfd, 1, NULL, waitmask) > 0)
 			return;
+		if (config->report != NULL && *config->report) {
+			*config->report = 0;
+			report(g, config);
+		}
 	}
 }
 
@@ -986,7 +1053,7 @@ int serve_run_workers(const int *fds, size_t n, const struct serve_config *confi
 		      struct serve_counters *counters, const volatile sig_atomic_t *stop,
 		      const sigset_t *waitmask)
 {
-	struct group g = {NULL, 0, -1, 0};
+	struct group g = {NULL, 0, -1, 0, 0};
 	struct sigaction wake, saved;
 	size_t started = 0;
 	int rc = 0;
@@ -1001,6 +1068,7 @@ int serve_run_workers(const int *fds, size_t n, const struct serve_config *confi
 		goto out;
 	}
 	atomic_init(&g.halt, 0);
+	atomic_init(&g.report_gen, 0);
 	sigemptyset(&wake.sa_mask);
 	wake.sa_handler = ignore_signal;
 	wake.sa_flags = 0; /* no SA_RESTART: the receive must return */
@@ -1017,6 +1085,7 @@ int serve_run_workers(const int *fds, size_t n, const struct serve_config *confi
 			break;
 		w->wake_fd = g.wake_fd;
 		w->halt = &g.halt;
+		w->report_gen = &g.report_gen;
 		rc = start_worker(w);
 		if (rc != 0) {
 			worker_free(w);
@@ -1025,7 +1094,7 @@ int serve_run_workers(const int *fds, size_t n, const struct serve_config *confi
 	}
 	g.n = started;
 	if (rc == 0)
-		supervise(&g, stop, waitmask);
+		supervise(&g, config, stop, waitmask);
 	atomic_store(&g.halt, 1);
 	for (size_t i = 0; i < g.n; i++) {
 		/* Stuck: its memory is still in use and its counters still moving; leave both. */

@@ -26,7 +26,7 @@
 /* 16,384 sources (640 KiB): the rate-limit table never grows beyond this. */
 #define SERVER_RATELIMIT_SLOTS 16384u
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, report_requested;
 
 static void on_stop(int sig)
 {
@@ -34,10 +34,17 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
+static void on_report(int sig)
+{
+	(void)sig;
+	report_requested = 1;
+}
+
 /*
- * SIGINT/SIGTERM stay blocked except while the loop sleeps in ppoll(), so a
- * signal can neither be lost between a check and a sleep nor interrupt a
- * half-written transcript.  *waitmask is the mask to sleep with.
+ * SIGINT/SIGTERM (stop) and SIGHUP (report) stay blocked except while the
+ * loop sleeps in ppoll(), so a signal can neither be lost between a check
+ * and a sleep nor interrupt a half-written transcript.  *waitmask is the
+ * mask to sleep with.
  */
 static int install_signals(sigset_t *waitmask)
 {
@@ -50,11 +57,16 @@ static int install_signals(sigset_t *waitmask)
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &block, waitmask) != 0)
 		return -errno;
 	sigdelset(waitmask, SIGINT);
 	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGHUP);
 	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+		return -errno;
+	sa.sa_handler = on_report;
+	if (sigaction(SIGHUP, &sa, NULL) != 0)
 		return -errno;
 	/* A transcript reader that goes away must not kill the server: writes just fail. */
 	sa.sa_handler = SIG_IGN;
@@ -309,10 +321,35 @@ static _Noreturn void abandon_stdout(void)
 	_exit(1);
 }
 
+/*
+ * SIGHUP: the summary line a stop prints, now, and serving goes on.  With
+ * no totals a worker holds stdout, stuck writing its transcript: say so on
+ * stderr if it can take the line now (it may be the same pipe).
+ */
+static void print_summary(const struct serve_counters *totals, void *ctx)
+{
+	static const char stuck[] = PROG ": SIGHUP: no summary: a worker is stuck writing its "
+					 "transcript (its reader stopped reading)\n";
+	struct pollfd err = {.fd = 2, .events = POLLOUT};
+	char summary[512];
+
+	(void)ctx;
+	if (totals == NULL) {
+		if (poll(&err, 1, 0) == 1 && (err.revents & POLLOUT))
+			(void)!write(2, stuck, sizeof(stuck) - 1);
+		return;
+	}
+	serve_format_summary(summary, sizeof(summary), totals);
+	printf("%s\n", summary);
+	fflush(stdout);
+}
+
 static int serve(struct server_opts *opts)
 {
-	struct serve_config config = {&opts->policy, NULL, NULL, opts->verbose ? stdout : NULL, 0,
-				      NULL};
+	struct serve_config config = {.policy = &opts->policy,
+				      .transcript = opts->verbose ? stdout : NULL,
+				      .report = &report_requested,
+				      .on_report = print_summary};
 	struct serve_counters counters;
 	struct ratelimit limiter;
 	struct ratelimit_slot *slots = NULL;

@@ -1,5 +1,5 @@
 /*
- * options.c: udpecho-server's flags (DESIGN.md, "Command-line contract").
+ * options.c: udpecho-server's flags, as udpecho-server(8) documents them.
  */
 #include "options.h"
 
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "udpecho/addr.h"
 #include "udpecho/cli.h"
 #include "udpecho/echo.h"
 #include "udpecho/parse.h"
@@ -77,7 +78,8 @@ const char server_usage[] =
 	"  -h, --help         show this help\n"
 	"  --version          show the version\n"
 	"\n"
-	"SIGINT or SIGTERM stops the server and prints a summary of counters.\n"
+	"SIGINT or SIGTERM stops the server and prints a summary of counters; SIGHUP\n"
+	"prints it and the server goes on.\n"
 	"Exit status: 0 after a signal, 1 on a fatal runtime error, 2 on a usage or setup error.\n";
 
 /* "--port: '70000' is out of range (0-65535)" or "--port: 'x' is not a port number". */
@@ -90,6 +92,21 @@ static int bad_value(char *err, size_t errlen, const char *flag, const char *val
 	else
 		snprintf(err, errlen, "%s: " CLI_QUOTED " is not %s", flag, CLI_QUOTE(value), kind);
 	return -1;
+}
+
+/* "--allow: host bits set in '10.0.0.1/8' (10.0.0.0/8?)", or what bad_value says. */
+static int bad_allow(char *err, size_t errlen, const char *value, int rc)
+{
+	char item[ADDR_STR_MAX], masked[ADDR_STR_MAX + 8];
+
+	if (rc == -EINVAL &&
+	    policy_allow_host_bits(value, item, sizeof(item), masked, sizeof(masked))) {
+		snprintf(err, errlen, "--allow: host bits set in " CLI_QUOTED " (%s?)",
+			 CLI_QUOTE(item), masked);
+		return -1;
+	}
+	return bad_value(err, errlen, "--allow", value, rc, "at most 64 prefixes",
+			 "a list of prefixes like 198.18.0.0/15,fd00::/8");
 }
 
 static int apply(struct server_opts *opts, int id, const char *value, char *err, size_t errlen)
@@ -134,8 +151,7 @@ static int apply(struct server_opts *opts, int id, const char *value, char *err,
 		break;
 	case OPT_ALLOW:
 		if ((rc = policy_set_allow(&opts->policy, value)) != 0)
-			return bad_value(err, errlen, "--allow", value, rc, "at most 64 prefixes",
-					 "a list of prefixes like 198.18.0.0/15,fd00::/8");
+			return bad_allow(err, errlen, value, rc);
 		break;
 	case OPT_THREADS:
 		if ((rc = parse_size(value, SERVER_MAX_THREADS, &n)) != 0 || n == 0)

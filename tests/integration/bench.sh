@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # udpecho bench against known servers: its counts agree with udpecho-server's
 # own counters, its latency is right against a server that delays every
-# datagram by a known time, and loss is loss.  Bounded: about 15 s in all.
+# datagram by a known time, and loss is loss.  Bounded: about 20 s in all.
 set -euo pipefail
 # shellcheck source=../lib/startup.sh
 source "$(dirname "$0")/../lib/startup.sh"
@@ -20,6 +20,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 start() { # NAME CMD...: sets port (from the startup line) and pid
 	local name=$1
 	shift
+	: >"$tmp/$name.out" # there before startup_port reads it, whenever the server starts
 	"$@" >"$tmp/$name.out" 2>&1 &
 	pid=$!
 	pids+=("$pid")
@@ -63,6 +64,51 @@ if jq -e '.echoed > 0 and .wrong == 0 and .lost == 0 and .echoed == .sent' "$tmp
 	echo "ok   bench ::1 --size 65527 --gso: $(jq .echoed "$tmp/b6.json") echoes"
 else
 	fail "bench ::1 --size 65527 --gso: $(cat "$tmp/b6.json")"
+fi
+
+# 1c. The JSON report names itself and its target as check's does: the tool, its version and
+#     {"host", "port", "family"} (the target was a "127.0.0.1:PORT" string, with no version).
+for host in 127.0.0.1 ::1; do
+	family=ipv4
+	[ "$host" = ::1 ] && family=ipv6
+	start "json-$family" "$server_bin" --bind "$host" --port 0
+	"$client_bin" bench "$host" "$port" --duration 0.2 --format json >"$tmp/j.json" || true
+	if jq -e --arg host "$host" --argjson port "$port" --arg family "$family" \
+		'.tool == "udpecho" and .command == "bench" and (.version | type) == "string" and
+		(.version | length) > 0 and
+		.target == {"host": $host, "port": $port, "family": $family}' "$tmp/j.json" >/dev/null; then
+		echo "ok   bench $host --format json: $(jq -c '{tool, command, version, target}' "$tmp/j.json")"
+	else
+		fail "bench $host JSON header: $(cat "$tmp/j.json")"
+	fi
+done
+
+# 1d. A low open-loop rate sleeps until its next send or echo is due: 10 requests a second
+#     for 1.5 s take a small share of a core (it busy-polled a whole one). The bound is
+#     generous, for a busy host: less than 30% of the wall time in CPU time.
+start slow "$server_bin" --bind 127.0.0.1 --port 0
+TIMEFORMAT='%R %U %S'
+{ time "$client_bin" bench 127.0.0.1 "$port" --duration 1.5 --rate 10 --format json \
+	>"$tmp/slow.json" 2>/dev/null; } 2>"$tmp/slow.time" || true
+read -r real user sys <"$tmp/slow.time"
+if awk -v r="$real" -v u="$user" -v s="$sys" 'BEGIN { exit !(u + s < 0.3 * r) }' &&
+	jq -e '.sent >= 14 and .echoed == .sent and .lost == 0' "$tmp/slow.json" >/dev/null; then
+	echo "ok   --rate 10 for 1.5 s: ${user}s user + ${sys}s system CPU in ${real}s"
+else
+	fail "--rate 10: ${user}s user + ${sys}s system CPU in ${real}s: $(cat "$tmp/slow.json")"
+fi
+
+# 1e. No echo at all: no percentiles of nothing (it printed p50 0.000 ... max 0.000), as ping
+#     prints no rtt line then; the JSON's latency_ms is null.
+start silent "$zoo_bin" --bind 127.0.0.1 silent
+status=0
+"$client_bin" bench 127.0.0.1 "$port" --duration 0.2 --rate 50 >"$tmp/q.out" 2>&1 || status=$?
+"$client_bin" bench 127.0.0.1 "$port" --duration 0.2 --format json >"$tmp/q.json" || true
+if [ "$status" -eq 1 ] && grep -q "^sent " "$tmp/q.out" && ! grep -q "p50\|latency" "$tmp/q.out" &&
+	jq -e '.echoed == 0 and .lost == .sent and .latency_ms == null' "$tmp/q.json" >/dev/null; then
+	echo "ok   a silent server: no percentiles, latency_ms null"
+else
+	fail "silent server: exit $status: $(cat "$tmp/q.out" "$tmp/q.json")"
 fi
 
 # 2. A server that answers every datagram 50 ms late: open-loop latency percentiles near 50 ms.
@@ -190,13 +236,17 @@ usage_error "'86401' is out of range (more than 0, at most 86400s)" 127.0.0.1 9 
 usage_error "'1441m' is out of range" 127.0.0.1 9 --duration 1441m
 usage_error "'0' is out of range" 127.0.0.1 9 --duration 0
 usage_error "'soon' is not a duration" 127.0.0.1 9 --duration soon
+# The open loop has no window: --window with --rate was silently ignored.
+usage_error "give --rate (open loop) or --window (closed loop), not both" 127.0.0.1 9 \
+	--rate 10 --window 4
 
 # 6. Nothing listening (the port of the server stopped in 1): sends refused, and bench says why.
+#    A network error, exit 2, as check, ping and send say it (it was 1, as for a silent server).
 status=0
 "$client_bin" bench 127.0.0.1 "$server_port" --duration 0.2 >/dev/null 2>"$tmp/r.err" ||
 	status=$?
-if [ "$status" -eq 1 ] && grep -q "Connection refused during the run" "$tmp/r.err"; then
-	echo "ok   nothing listening: exit 1, $(cat "$tmp/r.err")"
+if [ "$status" -eq 2 ] && grep -q "Connection refused during the run" "$tmp/r.err"; then
+	echo "ok   nothing listening: exit 2, $(cat "$tmp/r.err")"
 else
 	fail "nothing listening: exit $status: $(cat "$tmp/r.err")"
 fi

@@ -445,7 +445,8 @@ static void test_plain_echo_stays_plain_once_detected(void **state)
 	(void)state;
 	s = start_zoo_arg("xor-every-other", "14");
 	for (int i = 0; i < 2; i++) {
-		char *out = ping_out("127.0.0.1", s->port, i ? plus : args, 0);
+		/* --plus against a plain echo fails the run, whatever the replies. */
+		char *out = ping_out("127.0.0.1", s->port, i ? plus : args, i ? 1 : 0);
 		expect_in(out, "\nmode: RFC 862: the replies are plain echoes\n");
 		expect_in(out, ": seq=1 corrupt: byte 14 differs (sent 0x00, got 0x5a)\n");
 		expect_in(out, ": seq=3 corrupt: byte 14 differs (sent 0x00, got 0x5a)\n");
@@ -476,7 +477,7 @@ static void test_server_time_beyond_the_round_trip_is_corrupt(void **state)
 	free(out);
 }
 
-static void test_plus_against_plain_server_says_it_is_not_echoplus(void **state)
+static void test_plus_against_plain_server_exits_1_saying_it_is_not_echoplus(void **state)
 {
 	static const char *const args[] = {"-c", "2", "-i", "0.05", "--plus", NULL};
 	struct server *s;
@@ -486,7 +487,8 @@ static void test_plus_against_plain_server_says_it_is_not_echoplus(void **state)
 
 	(void)state;
 	s = start_server("127.0.0.1", NULL);
-	ping_proc(&c, "127.0.0.1", s->port, args, 0);
+	/* --plus requires a responder: the replies came back, yet the run failed (it exited 0). */
+	ping_proc(&c, "127.0.0.1", s->port, args, 1);
 	out = proc_stdout(&c);
 	err = proc_stderr(&c);
 	snprintf(line, sizeof(line),
@@ -654,6 +656,236 @@ static void test_replies_from_another_address_are_counted(void **state)
 	stop(s);
 }
 
+/* How many times want occurs in text. */
+static int occurrences(const char *text, const char *want)
+{
+	int n = 0;
+
+	for (const char *at = strstr(text, want); at != NULL; at = strstr(at + 1, want))
+		n++;
+	return n;
+}
+
+/*
+ * A server that reads into a 4096-byte buffer answers a 5000-byte request
+ * with its first 4096 bytes: one reply, truncated, said once and counted
+ * once (it was "corrupt: 4096 bytes, request was 5000", then "no reply" for
+ * the same request, counted as a timeout too).
+ */
+static void test_truncated_reply_is_said_and_counted_once(void **state)
+{
+	static const char *const text[] = {"-c",   "2",  "-i",  "0.05", "-s",
+					   "5000", "-W", "0.2", NULL};
+	static const char *const json[] = {"-c", "2",   "-i", "0.05",     "-s",   "5000",
+					   "-W", "0.2", "-q", "--format", "json", NULL};
+	struct server *s;
+	struct proc c;
+	char line[160];
+	char *out;
+
+	(void)state;
+	s = start_zoo_arg("truncate", "4096");
+	out = ping_out("127.0.0.1", s->port, text, 1);
+	snprintf(line, sizeof(line),
+		 "4096 bytes from 127.0.0.1 port %u: seq=0 corrupt: truncated to 4096 bytes "
+		 "(request was 5000)\n",
+		 s->port);
+	expect_in(out, line);
+	assert_int_equal(occurrences(out, "truncated to 4096"), 2); /* seq=0, seq=1 */
+	assert_null(strstr(out, "no reply"));
+	expect_in(out, "2 requests sent, 0 replies received, 2 corrupt, 100% loss");
+	free(out);
+	ping_proc(&c, "127.0.0.1", s->port, json, 1);
+	assert_int_equal(jq_check(&c,
+				  "[.corrupt[].seq] == [0, 1] and .timeouts == [] and"
+				  " (.corrupt[0].detail | startswith(\"truncated to 4096 bytes\"))"
+				  " and .summary.corrupt == 2 and .summary.timeouts == 0"),
+			 0);
+	proc_cleanup(&c);
+	stop(s);
+}
+
+/* Reads what c wrote on fd's file until want shows up (bounded); returns it (caller frees). */
+static char *wait_for(const struct proc *c, int err, const char *want)
+{
+	for (int waited = 0; waited < HARNESS_WAIT_MS; waited += 10) {
+		char *text = err ? proc_stderr(c) : proc_stdout(c);
+
+		if (strstr(text, want) != NULL)
+			return text;
+		free(text);
+		usleep(10000);
+	}
+	fail_msg("'%s' did not show up", want);
+	return NULL;
+}
+
+/*
+ * SIGQUIT prints a status line on stderr, as ping(8) does, and the run
+ * goes on (it used to end it with a core dump).
+ */
+static void test_sigquit_prints_status_and_goes_on(void **state)
+{
+	struct server *s;
+	struct proc c;
+	char port[16];
+	char *out, *err, *end;
+	unsigned long received, sent;
+	double v[4];
+
+	(void)state;
+	s = start_server("127.0.0.1", NULL);
+	snprintf(port, sizeof(port), "%u", s->port);
+	const char *args[] = {"127.0.0.1", port, "-i", "0.05", NULL};
+
+	spawn_ping(&c, args);
+	free(wait_for(&c, 0, ": seq=2 time="));
+	kill(c.pid, SIGQUIT);
+	err = wait_for(&c, 1, " ms\n");
+	received = strtoul(err, &end, 10);
+	assert_true(*end == '/');
+	sent = strtoul(end + 1, &end, 10);
+	assert_true(received >= 3 && sent >= received && sent - received <= 1);
+	assert_true(strncmp(end, " packets, ", 10) == 0);
+	end = strstr(end, "% loss, min/avg/ewma/max = ");
+	assert_non_null(end);
+	end += strlen("% loss, min/avg/ewma/max = ");
+	for (int i = 0; i < 4; i++) {
+		char *after;
+
+		v[i] = strtod(end, &after);
+		assert_true(after > end && *after == (i < 3 ? '/' : ' '));
+		end = after + 1;
+	}
+	assert_true(v[0] > 0 && v[0] <= v[1] && v[1] <= v[3] && v[0] <= v[2] && v[2] <= v[3]);
+	assert_int_equal(count_lines(err), 1);
+	free(err);
+	/* Still probing: more replies after the status line. */
+	out = wait_for(&c, 0, ": seq=5 time=");
+	assert_null(strstr(out, "statistics"));
+	free(out);
+	kill(c.pid, SIGINT);
+	assert_int_equal(proc_wait(&c, RUN_MS), 0);
+	out = proc_stdout(&c);
+	expect_in(out, "\n--- 127.0.0.1 udp echo statistics ---\n");
+	free(out);
+	proc_cleanup(&c);
+	stop(s);
+}
+
+/* -q: the header and the summary, nothing per request (as ping -q). */
+static void test_quiet_prints_only_the_summary(void **state)
+{
+	static const char *const args[] = {"-c", "3", "-i", "0.05", "-q", NULL};
+	static const char *const lossy[] = {"-c", "4", "-i", "0.05", "-W", "0.1", "-q", NULL};
+	struct server *s;
+	char *out;
+
+	(void)state;
+	s = start_server("127.0.0.1", NULL);
+	out = ping_out("127.0.0.1", s->port, args, 0);
+	assert_true(strncmp(out, "UDPECHO 127.0.0.1 port ", 23) == 0);
+	assert_null(strstr(out, "bytes from"));
+	assert_null(strstr(out, "mode:"));
+	expect_in(out, "\n\n--- 127.0.0.1 udp echo statistics ---\n"
+		       "3 requests sent, 3 replies received, 0% loss, time ");
+	expect_in(out, "\nrtt min/avg/max/mdev = ");
+	assert_int_equal(count_lines(out), 5); /* header, blank, statistics, counts, rtt */
+	free(out);
+	stop(s);
+	out = ping_zoo("drop-every-other", lossy, 0);
+	assert_null(strstr(out, "no reply"));
+	assert_null(strstr(out, "bytes from"));
+	expect_in(out, "4 requests sent, 2 replies received, 50% loss");
+	free(out);
+}
+
+/* The number before " requests sent" in a summary (or " request sent"). */
+static unsigned long requests_sent(const char *out)
+{
+	const char *at = strstr(out, "udp echo statistics ---\n");
+
+	assert_non_null(at);
+	return strtoul(at + strlen("udp echo statistics ---\n"), NULL, 10);
+}
+
+/* -w: the run ends after DEADLINE whatever the count, with the summary. */
+static void test_deadline_ends_the_run(void **state)
+{
+	static const char *const forever[] = {"-i", "0.05", "-w", "0.5", NULL};
+	static const char *const counted[] = {"-c", "1000", "-i", "0.05", "-w", "0.5", NULL};
+	static const char *const waiting[] = {"-c", "1", "-W", "5", "-w", "0.3", NULL};
+	struct server *s;
+	uint64_t t0, ms;
+	char *out;
+
+	(void)state;
+	s = start_server("127.0.0.1", NULL);
+	for (int i = 0; i < 2; i++) {
+		unsigned long sent;
+
+		t0 = now_ms();
+		out = ping_out("127.0.0.1", s->port, i ? counted : forever, 0);
+		ms = now_ms() - t0;
+		sent = requests_sent(out);
+		print_message("-w 0.5: %lu sent in %llu ms\n", sent, (unsigned long long)ms);
+		assert_true(ms >= 450 && ms < 2000);
+		assert_true(sent >= 5 && sent <= 12);
+		expect_in(out, "% loss, time ");
+		free(out);
+	}
+	stop(s);
+	/* Nor does it wait out -W past the deadline. */
+	t0 = now_ms();
+	out = ping_zoo("silent", waiting, 1);
+	ms = now_ms() - t0;
+	assert_true(ms < 2000);
+	expect_in(out, "1 request sent, 0 replies received, 100% loss");
+	free(out);
+}
+
+/* -D: "[1733540000.123456] " before every line about a request, as ping -D. */
+static void test_timestamps_before_each_line(void **state)
+{
+	static const char *const args[] = {"-c", "2", "-i", "0.05", "-D", NULL};
+	struct server *s;
+	char *out, *next;
+	int stamped = 0;
+	time_t t0 = time(NULL);
+
+	(void)state;
+	s = start_server("127.0.0.1", NULL);
+	out = ping_out("127.0.0.1", s->port, args, 0);
+	assert_true(strncmp(out, "UDPECHO ", 8) == 0); /* the header and summary as without */
+	for (char *line = out; line != NULL && *line != '\0'; line = next) {
+		unsigned long long sec;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strstr(line, "bytes from") == NULL)
+			continue;
+		/* Ten digits of seconds until 2286, then six of microseconds. */
+		{
+			char *after;
+			unsigned long usec;
+
+			assert_true(line[0] == '[');
+			sec = strtoull(line + 1, &after, 10);
+			assert_true(after == line + 11 && *after == '.');
+			usec = strtoul(after + 1, &after, 10);
+			assert_true(after == line + 18 && usec < 1000000u);
+		}
+		assert_true(line[11] == '.' && strncmp(line + 18, "] 64 bytes from ", 16) == 0);
+		assert_true(sec + 5 >= (unsigned long long)t0 &&
+			    sec <= (unsigned long long)time(NULL) + 5);
+		stamped++;
+	}
+	assert_int_equal(stamped, 2);
+	free(out);
+	stop(s);
+}
+
 static void test_usage_errors_exit_2(void **state)
 {
 	static const char *const bad[][6] = {
@@ -665,6 +897,8 @@ static void test_usage_errors_exit_2(void **state)
 		{"127.0.0.1", "-W", "61", NULL},
 		{"-c", "3", NULL},
 		{"127.0.0.1", "7", "8", NULL},
+		{"127.0.0.1", "-w", "0", NULL},
+		{"127.0.0.1", "-w", "soon", NULL},
 	};
 	struct proc c;
 
@@ -694,8 +928,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_nothing_listening_is_a_network_error, stop_all),
 		cmocka_unit_test_teardown(test_sigint_prints_the_summary, stop_all),
 		cmocka_unit_test_teardown(test_json_is_one_object_with_the_same_numbers, stop_all),
-		cmocka_unit_test_teardown(test_plus_against_plain_server_says_it_is_not_echoplus,
-					  stop_all),
+		cmocka_unit_test_teardown(
+			test_plus_against_plain_server_exits_1_saying_it_is_not_echoplus, stop_all),
 		cmocka_unit_test_teardown(test_echo_plus_server_shows_fields_and_directions,
 					  stop_all),
 		cmocka_unit_test_teardown(test_echo_plus_loss_by_direction_through_a_lossy_relay,
@@ -706,6 +940,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_empty_requests_each_get_their_own_error, stop_all),
 		cmocka_unit_test_teardown(test_singular_counts, stop_all),
 		cmocka_unit_test_teardown(test_replies_from_another_address_are_counted, stop_all),
+		cmocka_unit_test_teardown(test_truncated_reply_is_said_and_counted_once, stop_all),
+		cmocka_unit_test_teardown(test_sigquit_prints_status_and_goes_on, stop_all),
+		cmocka_unit_test_teardown(test_quiet_prints_only_the_summary, stop_all),
+		cmocka_unit_test_teardown(test_deadline_ends_the_run, stop_all),
+		cmocka_unit_test_teardown(test_timestamps_before_each_line, stop_all),
 		cmocka_unit_test_teardown(test_usage_errors_exit_2, stop_all),
 	};
 

@@ -208,6 +208,61 @@ static void test_summary_counts_on_sigterm(void **state)
 	proc_cleanup(&s.proc);
 }
 
+/* Waits (bounded) until s has printed want on stdout; returns all it printed (caller frees). */
+static char *wait_for_output(const struct server *s, const char *want)
+{
+	for (int waited = 0; waited < HARNESS_WAIT_MS; waited += 10) {
+		char *out = proc_stdout(&s->proc);
+
+		if (strstr(out, want) != NULL)
+			return out;
+		free(out);
+		usleep(10000);
+	}
+	fail_msg("the server did not print '%s'", want);
+	return NULL;
+}
+
+/*
+ * SIGHUP prints the summary line of the counters so far, as a stop does,
+ * and the server goes on serving (it used to die of it, without a word).
+ * With --threads the workers' counters are summed, as at the end.
+ */
+static void test_sighup_prints_the_summary_and_serves_on(void **state)
+{
+	(void)state;
+	for (int threads = 1; threads <= 2; threads++) {
+		const char *args[] = {"--bind", "127.0.0.1", "--port",
+				      "0",      "--threads", threads == 1 ? "1" : "2",
+				      NULL};
+		struct server s;
+		char *out;
+		int fd;
+
+		assert_int_equal(server_start(&s, args), 0);
+		fd = udp_bound("127.0.0.1", 0);
+		for (int i = 0; i < 3; i++)
+			expect_exact_echo(fd, "127.0.0.1", s.port, 10);
+		assert_int_equal(kill(s.proc.pid, SIGHUP), 0);
+		out = wait_for_output(&s, "\nsummary: received=3 bytes_in=30 echoed=3 bytes_out=30 "
+					  "dropped=0 ");
+		free(out);
+		expect_exact_echo(fd, "127.0.0.1", s.port, 20);
+		assert_int_equal(kill(s.proc.pid, SIGHUP), 0);
+		out = wait_for_output(&s, "\nsummary: received=4 bytes_in=50 ");
+		free(out);
+		close(fd);
+		assert_int_equal(server_stop(&s, SIGTERM), 0);
+		out = proc_stdout(&s.proc);
+		/* The startup line, two summaries on SIGHUP, the last one at the stop. */
+		assert_int_equal(count_lines(out), 4);
+		assert_non_null(strstr(out, "\nsummary: received=4 bytes_in=50 echoed=4 "
+					    "bytes_out=50 dropped=0 "));
+		free(out);
+		proc_cleanup(&s.proc);
+	}
+}
+
 /*
  * The main thread sleeps in ppoll with the signals unblocked and interrupts
  * the worker's receive at once: a stop is immediate, even when idle.
@@ -399,6 +454,51 @@ static void test_stop_with_a_stalled_transcript_reader(void **state)
 			"exiting without the summary\n") != 0)
 		fail_msg("stderr '%s'", err);
 	free(err);
+	close(fd);
+	close(out[0]);
+	close(out[1]);
+	proc_cleanup(&p);
+}
+
+/*
+ * SIGHUP while the worker sits in write(2) with its transcript: the summary
+ * would wait for that reader too (stdout's lock), so after 2 s there is none,
+ * a line on stderr says why, and the server goes on.
+ */
+static void test_sighup_with_a_stalled_transcript_reader(void **state)
+{
+	const char *argv[] = {harness_server_bin, "--bind", "127.0.0.1", "--port", "0", "-v", NULL};
+	const char *want = "udpecho-server: SIGHUP: no summary: a worker is stuck writing its "
+			   "transcript (its reader stopped reading)\n";
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	struct proc p;
+	int out[2], fd, status;
+	uint16_t port;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(proc_spawn_with(&p, argv, stdout_to, &out[1]), 0);
+	assert_int_equal(harness_startup_port(read_until(out[0], "\n"), &port), 0);
+	fd = udp_bound("127.0.0.1", 0);
+	tolen = udp_addr("127.0.0.1", port, &to);
+	memset(request, 0xff, 60000); /* a 240 KB repr: more than the pipe holds */
+	assert_int_equal(sendto(fd, request, 60000, 0, (struct sockaddr *)&to, tolen), 60000);
+	usleep(200000);
+	assert_int_equal(kill(p.pid, SIGHUP), 0);
+	for (int waited = 0; waited < HARNESS_WAIT_MS; waited += 10) {
+		free(err);
+		err = proc_stderr(&p);
+		if (strstr(err, want) != NULL)
+			break;
+		usleep(10000);
+	}
+	assert_string_equal(err, want);
+	free(err);
+	assert_int_equal(waitpid(p.pid, &status, WNOHANG), 0); /* still serving */
+	assert_int_equal(kill(p.pid, SIGTERM), 0);
+	assert_int_equal(proc_wait(&p, HARNESS_WAIT_MS), 1); /* as a stop with that reader */
 	close(fd);
 	close(out[0]);
 	close(out[1]);
@@ -648,6 +748,9 @@ static void test_bad_arguments_exit_2_with_one_line(void **state)
 	const char *rate[] = {"--rate-limit", "0", NULL};
 	const char *rate_text[] = {"--rate-limit", "fast", NULL};
 	const char *allow[] = {"--allow", "198.18.0.1/15", NULL};
+	const char *allow_second[] = {"--allow", "fd00::/8,10.0.0.1/8", NULL};
+	const char *allow_v6[] = {"--allow", "fd00::1/8", NULL};
+	const char *allow_text[] = {"--allow", "x,10.0.0.1/8", NULL};
 	const char *with_port[] = {"--bind", "127.0.0.1:7", NULL};
 	const char *bracketed[] = {"--bind", "[::1]", NULL};
 	const char *group_v4[] = {"--bind", "224.0.0.1", "--port", "0", NULL};
@@ -675,8 +778,14 @@ static void test_bad_arguments_exit_2_with_one_line(void **state)
 	expect_usage_error(rate, "udpecho-server: --rate-limit: '0' is out of range (1-10000000)");
 	expect_usage_error(rate_text,
 			   "udpecho-server: --rate-limit: 'fast' is not PPS or PPS,BURST");
-	expect_usage_error(allow, "udpecho-server: --allow: '198.18.0.1/15' is not a list of "
-				  "prefixes like 198.18.0.0/15,fd00::/8");
+	expect_usage_error(allow, "udpecho-server: --allow: host bits set in '198.18.0.1/15' "
+				  "(198.18.0.0/15?) (try --help)");
+	expect_usage_error(allow_second, "udpecho-server: --allow: host bits set in '10.0.0.1/8' "
+					 "(10.0.0.0/8?) (try --help)");
+	expect_usage_error(allow_v6, "udpecho-server: --allow: host bits set in 'fd00::1/8' "
+				     "(fd00::/8?) (try --help)");
+	expect_usage_error(allow_text, "udpecho-server: --allow: 'x,10.0.0.1/8' is not a list of "
+				       "prefixes like 198.18.0.0/15,fd00::/8");
 }
 
 /* A value too long to quote whole is cut, so that the reason still shows. */
@@ -769,12 +878,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_max_size_drops_and_counts),
 		cmocka_unit_test(test_summary_counts_on_sigterm),
 		cmocka_unit_test(test_idle_server_stops_on_sigint),
+		cmocka_unit_test(test_sighup_prints_the_summary_and_serves_on),
 		cmocka_unit_test(test_foreign_wake_signal_is_harmless),
 		cmocka_unit_test(test_wake_signal_outside_the_workers_is_harmless),
 		cmocka_unit_test(test_vanished_clients_do_not_stop_the_server),
 		cmocka_unit_test(test_loop_source_ports_are_dropped),
 		cmocka_unit_test(test_user_drops_root_after_binding),
 		cmocka_unit_test(test_stop_with_a_stalled_transcript_reader),
+		cmocka_unit_test(test_sighup_with_a_stalled_transcript_reader),
 		cmocka_unit_test(test_own_port_is_denied_as_a_source),
 		cmocka_unit_test(test_broadcast_requests_are_dropped),
 		cmocka_unit_test(test_allow_list_answers_only_its_prefixes),

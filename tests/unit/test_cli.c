@@ -233,6 +233,7 @@ static void test_bench_flags(void **state)
 	char *win[] = {"u", "bench", "h", "7", "--window", "0"};
 	char *both[] = {"u", "bench", "h", "7", "-6", "-4"};
 	char *twice[] = {"u", "bench", "h", "7", "-6", "-6"};
+	char *open_window[] = {"u", "bench", "h", "7", "--rate", "10", "--window", "4"};
 	struct bench_opts o;
 	char err[256];
 
@@ -262,6 +263,10 @@ static void test_bench_flags(void **state)
 	assert_string_equal(err, "give -4 or -6, not both");
 	assert_int_equal(bench_parse_args(ARGC(twice), twice, 2, &o, err, sizeof(err)), 0);
 	assert_int_equal(o.family, NET_ONLY_V6);
+	/* The open loop keeps no window: one given with --rate would be ignored. */
+	assert_int_equal(bench_parse_args(ARGC(open_window), open_window, 2, &o, err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "give --rate (open loop) or --window (closed loop), not both");
 }
 
 int main(void)

@@ -159,6 +159,59 @@ static void test_the_text_is_never_read_past_its_length(void **state)
 	assert_int_equal(at, 13);
 }
 
+static void expect_escaped(const char *in, size_t len, const char *want)
+{
+	char out[64];
+	size_t n = json_escape(out, sizeof(out), in, len);
+
+	assert_string_equal(out, want);
+	assert_int_equal(n, strlen(want));
+}
+
+static void test_escaping_makes_any_bytes_a_json_string(void **state)
+{
+	(void)state;
+	expect_escaped("plain", 5, "plain");
+	expect_escaped("a\"b\\c", 5, "a\\\"b\\\\c");
+	expect_escaped("\x00\x01\n\x1f\x7f", 5, "\\u0000\\u0001\\u000a\\u001f\\u007f");
+	/* Valid UTF-8 stays, each byte of an invalid sequence is U+FFFD. */
+	expect_escaped("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9,
+		       "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	expect_escaped("\xc3", 1, "\\ufffd");
+	expect_escaped("\xc0\x80", 2, "\\ufffd\\ufffd");            /* overlong NUL */
+	expect_escaped("\xed\xa0\x80", 3, "\\ufffd\\ufffd\\ufffd"); /* a surrogate */
+	expect_escaped("\xff", 1, "\\ufffd");
+}
+
+static void test_escaping_never_cuts_an_escape(void **state)
+{
+	char out[8];
+
+	(void)state;
+	/* "ab" fits, the 6-byte escape after it does not: cut before it, length still told. */
+	assert_int_equal(json_escape(out, sizeof(out), "ab\x01", 3), 8);
+	assert_string_equal(out, "ab");
+	assert_int_equal(json_escape(out, 0, "ab", 2), 2);
+	assert_int_equal(json_escape(out, 1, "ab", 2), 2);
+	assert_string_equal(out, "");
+}
+
+/* Every byte string, escaped and wrapped as an id, reads back as a valid report. */
+static void test_escaped_strings_read_back(void **state)
+{
+	char in[256], esc[256 * 6 + 1], text[256 * 6 + 64];
+	struct seen s;
+	size_t at;
+
+	(void)state;
+	for (int i = 0; i < 256; i++)
+		in[i] = (char)(255 - i);
+	json_escape(esc, sizeof(esc), in, sizeof(in));
+	snprintf(text, sizeof(text), "{\"checks\": [{\"id\": \"%s\"}]}", esc);
+	assert_int_equal(read_text(text, &s, &at), 0);
+	assert_int_equal(s.n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +222,9 @@ int main(void)
 		cmocka_unit_test(test_what_is_not_json_is_refused_where_it_goes_wrong),
 		cmocka_unit_test(test_nesting_up_to_the_limit_is_read),
 		cmocka_unit_test(test_the_text_is_never_read_past_its_length),
+		cmocka_unit_test(test_escaping_makes_any_bytes_a_json_string),
+		cmocka_unit_test(test_escaping_never_cuts_an_escape),
+		cmocka_unit_test(test_escaped_strings_read_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

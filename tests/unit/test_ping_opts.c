@@ -46,13 +46,16 @@ static void test_defaults(void **state)
 	assert_int_equal(o.mode, PING_AUTO);
 	assert_int_equal(o.family, NET_PREFER_V4);
 	assert_false(o.json);
+	assert_false(o.quiet);
+	assert_int_equal(o.deadline_us, 0);
+	assert_false(o.timestamps);
 }
 
 static void test_every_flag(void **state)
 {
 	static const char *const args[] = {
-		"-s",      "100", "::1",    "10000",         "-c", "3", "-i", "0.01",
-		"-W250ms", "-6",  "--plus", "--format=json", NULL};
+		"-s", "100",    "::1",           "10000", "-c", "3",   "-i", "0.01", "-W250ms",
+		"-6", "--plus", "--format=json", "-q",    "-w", "2.5", "-D", NULL};
 
 	(void)state;
 	assert_int_equal(parse(args), 0);
@@ -65,6 +68,9 @@ static void test_every_flag(void **state)
 	assert_int_equal(o.family, NET_ONLY_V6);
 	assert_int_equal(o.mode, PING_PLUS);
 	assert_true(o.json);
+	assert_true(o.quiet);
+	assert_int_equal(o.deadline_us, 2500000);
+	assert_true(o.timestamps);
 }
 
 static void test_limits(void **state)
@@ -74,6 +80,8 @@ static void test_limits(void **state)
 		{"h", "-W", "60s", NULL},      {"h", "-c", "4294967295", NULL},
 		{"h", "-s", "0", NULL},        {"h", "-s", "65527", NULL},
 		{"h", "--plus", "-s24", NULL}, {"h", "--rfc", NULL, NULL},
+		{"h", "-w", "1ms", NULL},      {"h", "-w", "86400", NULL},
+		{"h", "-q", "-D", NULL},       {"h", "-w500ms", NULL, NULL},
 	};
 	static const char *const bad[][4] = {
 		{"h", "-i", "0", NULL},         {"h", "-i", "999us", NULL},
@@ -82,6 +90,8 @@ static void test_limits(void **state)
 		{"h", "-s", "65528", NULL},     {"h", "-s", "-1", NULL},
 		{"h", "--format", "xml", NULL}, {"h", "0", NULL, NULL},
 		{"h", "7", "8", NULL},          {"-c", "1", NULL, NULL},
+		{"h", "-w", "0", NULL},         {"h", "-w", "86401", NULL},
+		{"h", "-w", "soon", NULL},      {"h", "-w", NULL, NULL},
 	};
 
 	(void)state;
@@ -108,6 +118,17 @@ static void test_combinations_refused(void **state)
 	assert_string_equal(err, "give -4 or -6, not both");
 }
 
+/* -w is a duration, as -i and -W are, and says its range when refused. */
+static void test_deadline_refused_says_its_range(void **state)
+{
+	static const char *const bad[] = {"h", "-w", "0", NULL};
+
+	(void)state;
+	assert_int_equal(parse(bad), -1);
+	assert_string_equal(err, "-w: '0' is not a duration from 0.001 s to 86400.0 s (0.2, 250ms, "
+				 "2s)");
+}
+
 static void test_help_needs_no_host(void **state)
 {
 	static const char *const args[] = {"--help", NULL};
@@ -124,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_every_flag),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_combinations_refused),
+		cmocka_unit_test(test_deadline_refused_says_its_range),
 		cmocka_unit_test(test_help_needs_no_host),
 	};
 

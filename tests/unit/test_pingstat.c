@@ -45,6 +45,29 @@ static void test_constant_series_has_zero_mdev(void **state)
 	assert_true(s.mdev < 1e-3);
 }
 
+/*
+ * The EWMA of ping(8)'s status line (SIGQUIT): the first sample, then each
+ * new one weighs 1/8: 8000, then 8000 + (16000 - 8000) / 8 = 9000, then
+ * 9000 + (1000 - 9000) / 8 = 8000.
+ */
+static void test_ewma_weighs_each_new_sample_one_eighth(void **state)
+{
+	struct pingstat_acc a;
+	struct pingstat_summary s;
+
+	(void)state;
+	pingstat_acc_init(&a);
+	pingstat_acc_add(&a, 8000);
+	pingstat_acc_summary(&a, &s);
+	assert_true(s.ewma == 8000);
+	pingstat_acc_add(&a, 16000);
+	pingstat_acc_summary(&a, &s);
+	assert_true(s.ewma == 9000);
+	pingstat_acc_add(&a, 1000);
+	pingstat_acc_summary(&a, &s);
+	assert_true(s.ewma == 8000);
+}
+
 static void test_no_samples_summarise_to_zero(void **state)
 {
 	struct pingstat_acc a;
@@ -53,7 +76,8 @@ static void test_no_samples_summarise_to_zero(void **state)
 	(void)state;
 	pingstat_acc_init(&a);
 	pingstat_acc_summary(&a, &s);
-	assert_true(s.n == 0 && s.min == 0 && s.avg == 0 && s.max == 0 && s.mdev == 0);
+	assert_true(s.n == 0 && s.min == 0 && s.avg == 0 && s.max == 0 && s.mdev == 0 &&
+		    s.ewma == 0);
 }
 
 static void test_unwrap_finds_the_latest_request_with_those_bits(void **state)
@@ -268,6 +292,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mdev_is_ping_population_deviation),
 		cmocka_unit_test(test_constant_series_has_zero_mdev),
+		cmocka_unit_test(test_ewma_weighs_each_new_sample_one_eighth),
 		cmocka_unit_test(test_no_samples_summarise_to_zero),
 		cmocka_unit_test(test_unwrap_finds_the_latest_request_with_those_bits),
 		cmocka_unit_test(test_replies_are_new_out_of_order_or_duplicate),

@@ -270,6 +270,34 @@ static void test_bad_allow_lists_leave_policy_unchanged(void **state)
 	assert_memory_equal(&policy, &before, sizeof(policy));
 }
 
+/* 10.0.0.1/8 names an address, not a network: the item and the network it likely means. */
+static void test_host_bits_name_the_prefix_meant(void **state)
+{
+	static const char *const cases[][3] = {
+		{"10.0.0.1/8", "10.0.0.1/8", "10.0.0.0/8"},
+		{"198.18.0.0/15,198.18.0.1/15", "198.18.0.1/15", "198.18.0.0/15"},
+		{"fd00::1/8", "fd00::1/8", "fd00::/8"},
+		{"192.168.1.77/0", "192.168.1.77/0", "0.0.0.0/0"},
+		{"2001:db8::ffff:1/64", "2001:db8::ffff:1/64", "2001:db8::/64"},
+	};
+	static const char *const none[] = {"10.0.0.0/8", "x,10.0.0.1/8", "10.0.0.1", "none", ""};
+	char item[64], masked[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(policy_allow_host_bits(cases[i][0], item, sizeof(item), masked,
+							sizeof(masked)),
+				 1);
+		assert_string_equal(item, cases[i][1]);
+		assert_string_equal(masked, cases[i][2]);
+	}
+	/* Valid lists, and lists refused first for another reason, have no such prefix. */
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		if (policy_allow_host_bits(none[i], item, sizeof(item), masked, sizeof(masked)))
+			fail_msg("'%s' was said to have host bits set", none[i]);
+	}
+}
+
 static void test_broadcast_list_is_bounded(void **state)
 {
 	struct echo_policy policy;
@@ -296,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_loopback_source_from_elsewhere_is_spoofed),
 		cmocka_unit_test(test_allow_list),
 		cmocka_unit_test(test_bad_allow_lists_leave_policy_unchanged),
+		cmocka_unit_test(test_host_bits_name_the_prefix_meant),
 		cmocka_unit_test(test_broadcast_list_is_bounded),
 	};
 
