@@ -10,6 +10,8 @@ packages=(
 	valgrind                 # ci/valgrind.sh
 	jq libxml2-utils perl    # check report formats: JSON schema, JUnit XSD, TAP::Parser
 	tcpdump                  # check --evidence: its pcap files read by a real reader
+	tidy chromium            # check --format html: validated by HTML Tidy, drawn by Chromium
+	fonts-dejavu-core        # the page's text for Chromium (its fonts are only recommended)
 	bc                       # ci/bench.sh and ci/check_times.sh: their arithmetic
 	clang libclang-rt-14-dev # fuzzing: libFuzzer and sanitizer runtimes (ci/fuzz.sh)
 	afl++                    # fuzzing: AFL++ (ci/fuzz.sh afl)

@@ -51,15 +51,17 @@ static const struct cli_option options[] = {
 };
 
 const char check_usage[] =
-	"usage: udpecho check [HOST [PORT]] [--format text|tap|junit|json] [--only IDS]\n"
-	"                     [--skip IDS] [--timeout DUR] [--retries N] [-4|-6] [--list]\n"
-	"                     [--strict] [--baseline FILE] [--output FILE] [--evidence DIR]\n"
+	"usage: udpecho check [HOST [PORT]] [--format text|tap|junit|json|html]\n"
+	"                     [--only IDS] [--skip IDS] [--timeout DUR] [--retries N]\n"
+	"                     [-4|-6] [--list] [--strict] [--baseline FILE]\n"
+	"                     [--output FILE] [--evidence DIR]\n"
 	"\n"
 	"Check any UDP echo server against RFC 862 and name each defect.  With no HOST,\n"
 	"start the built-in server on an ephemeral loopback port and check that.\n"
 	"\n"
 	"  HOST [PORT]       the server (PORT defaults to 7, the echo service)\n"
-	"  --format F        text (default), tap (TAP 13), junit (JUnit XML), json\n"
+	"  --format F        text (default), tap (TAP 13), junit (JUnit XML), json, or\n"
+	"                    html (one page: the verdicts, the size ladder and latency drawn)\n"
 	"  --only IDS        run only these checks: echo.basic,echo.sizes or echo.*\n"
 	"                    (repeat to add more)\n"
 	"  --skip IDS        do not run these checks (same form, repeatable)\n"
@@ -81,9 +83,9 @@ const char check_usage[] =
 
 static int parse_format(const char *s, enum report_format *out)
 {
-	static const char *const names[] = {"text", "tap", "junit", "json"};
+	static const char *const names[] = {"text", "tap", "junit", "json", "html"};
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (strcmp(s, names[i]) == 0) {
 			*out = (enum report_format)i;
 			return 0;
@@ -117,7 +119,8 @@ static int apply(struct check_opts *o, int id, const char *value, char *err, siz
 	case OPT_FORMAT:
 		if (parse_format(value, &o->format) == 0)
 			return 0;
-		snprintf(err, errlen, "--format: " CLI_QUOTED " is not text, tap, junit or json",
+		snprintf(err, errlen,
+			 "--format: " CLI_QUOTED " is not text, tap, junit, json or html",
 			 CLI_QUOTE(value));
 		return -1;
 	case OPT_ONLY:

@@ -411,6 +411,9 @@ void report_write(FILE *out, const struct report *rep, enum report_format format
 	case REPORT_JSON:
 		write_json(out, rep);
 		break;
+	case REPORT_HTML:
+		report_write_html(out, rep);
+		break;
 	case REPORT_TEXT:
 	default:
 		write_text(out, rep, color);
@@ -456,6 +459,9 @@ void report_write_error(FILE *out, const struct report *rep, enum report_format 
 	case REPORT_TAP:
 		json_escape(esc, sizeof(esc), error, strlen(error));
 		fprintf(out, "TAP version 13\n1..0\nBail out! %s\n", esc);
+		break;
+	case REPORT_HTML:
+		report_write_html_error(out, rep, error);
 		break;
 	case REPORT_TEXT:
 	default:

@@ -1,6 +1,6 @@
 /*
- * report.h: the results of `udpecho check` and the four ways to print them
- * (text, TAP 13, JUnit XML, JSON).  Writers only format; they decide nothing.
+ * report.h: the results of `udpecho check` and the five ways to print them
+ * (text, TAP 13, JUnit XML, JSON, HTML).  Writers only format; they decide nothing.
  */
 #ifndef UDPECHO_CLIENT_REPORT_H
 #define UDPECHO_CLIENT_REPORT_H
@@ -58,7 +58,7 @@ struct report {
 	size_t nrtt;
 };
 
-enum report_format { REPORT_TEXT, REPORT_TAP, REPORT_JUNIT, REPORT_JSON };
+enum report_format { REPORT_TEXT, REPORT_TAP, REPORT_JUNIT, REPORT_JSON, REPORT_HTML };
 
 /* Set status and a printf-style detail. */
 void report_set(struct check_result *r, enum check_status status, const char *fmt, ...)
@@ -94,9 +94,16 @@ void report_text_header(FILE *out, const struct report *rep);
 void report_text_result(FILE *out, const struct check_result *r, int color);
 void report_text_summary(FILE *out, const struct report *rep);
 
+/* One self-contained HTML page (report_html.c): verdicts, evidence, the ladder and latency drawn.
+ */
+void report_write_html(FILE *out, const struct report *rep);
+
+/* A page that says the run could not start, and why. */
+void report_write_html_error(FILE *out, const struct report *rep, const char *error);
+
 /*
  * A report of a run that could not start: the error recorded in it (JSON
- * "error", a JUnit <error>, TAP "Bail out!").  Text has none: the one-line
+ * "error", a JUnit <error>, TAP "Bail out!", an HTML page).  Text has none: the one-line
  * message on stderr is the report.
  */
 void report_write_error(FILE *out, const struct report *rep, enum report_format format,

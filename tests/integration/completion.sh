@@ -57,7 +57,7 @@ for cmd in $("$client" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF 
 	expect "udpecho $cmd -<TAB> offers exactly $cmd's flags" \
 		"$($flags parser "$parser")" "$(complete_words _udpecho "$client" "$cmd" -)"
 done
-expect "udpecho check --format <TAB>" "$(printf '%s\n' json junit tap text)" \
+expect "udpecho check --format <TAB>" "$(printf '%s\n' html json junit tap text)" \
 	"$(complete_words _udpecho "$client" check --format "")"
 expect "udpecho check --only echo.<TAB> offers the echo checks" \
 	"$("$client" check --list | awk '$1 ~ /^echo\./ {print $1}' | sort)" \

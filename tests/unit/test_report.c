@@ -292,6 +292,133 @@ static void test_warnings_and_strict(void **state)
 	assert_false(report_must_failed(&rep));
 }
 
+static size_t occurrences(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(text, what); p != NULL; p = strstr(p + 1, what))
+		n++;
+	return n;
+}
+
+/* The HTML page names every check with its level and a status badge; a known failure says so. */
+static void test_html_names_every_check(void **state)
+{
+	struct report rep;
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	rep.results[1].known = 1;
+	out = render(&rep, REPORT_HTML, 0);
+	assert_true(strncmp(out, "<!DOCTYPE html>\n<html lang=\"en\">\n", 31) == 0);
+	assert_non_null(strstr(out, "<meta charset=\"utf-8\">"));
+	assert_non_null(strstr(out, "<title>udpecho check 127.0.0.1 port 7: report</title>"));
+	assert_non_null(strstr(out, "<code>echo.basic</code></a></td><td>MUST</td><td>"
+				    "<span class=\"badge PASS\">PASS</span>"));
+	assert_non_null(strstr(out, "<code>echo.sizes</code></a></td><td>MUST</td><td>"
+				    "<span class=\"badge FAIL\">FAIL</span> "
+				    "<span class=\"badge known\">known</span>"));
+	assert_non_null(strstr(out, "<code>safety.loop</code></a></td><td>INFO</td><td>"
+				    "<span class=\"badge SKIP\">SKIP</span>"));
+	assert_non_null(strstr(out, "<section id=\"echo.sizes\">"));
+	assert_non_null(strstr(out, "1 passed, 1 failed, 0 warned, 1 skipped, 0 inconclusive "
+				    "(1 known from the baseline)"));
+	assert_non_null(strstr(out, "exit 0</span> PASS: every MUST holds"));
+	assert_non_null(strstr(out, "Started 2026-12-07T03:12:00Z, took 1.5 s"));
+	assert_true(strlen(out) > 0 && strcmp(out + strlen(out) - 8, "</html>\n") == 0);
+	free(out);
+}
+
+/* Details, evidence and the host are text, never markup. */
+static void test_html_escapes_everything(void **state)
+{
+	struct report rep;
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	strcpy(rep.host, "<i>host's</i>");
+	report_set(&rep.results[0], CHECK_PASS, "<script>alert(1)</script> & \"quotes\"");
+	out = render(&rep, REPORT_HTML, 0);
+	assert_null(strstr(out, "<script>"));
+	assert_null(strstr(out, "<i>"));
+	assert_null(strstr(out, "<tag>"));
+	assert_non_null(
+		strstr(out, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"));
+	assert_non_null(strstr(out, "&lt;i&gt;host&#39;s&lt;/i&gt;"));
+	/* The evidence, one member a line, its JSON escapes kept and then escaped for HTML. */
+	assert_non_null(strstr(out,
+			       "<pre>{\n  &quot;max_exact&quot;: 4096,\n  "
+			       "&quot;truncated_to&quot;: 4096,\n  &quot;note&quot;: "
+			       "&quot;a \\&quot;quoted\\&quot; &lt;tag&gt; &amp; \\\\ back&quot;,"
+			       "\n  &quot;tried&quot;: [1, 512, 4096, 4097]\n}</pre>"));
+	free(out);
+}
+
+/* An SVG for the ladder when there is one, and for the round trips when there are some. */
+static void test_html_draws_what_it_has(void **state)
+{
+	static struct report rep;
+	const struct report_size sizes[] = {{512, 512, REPORT_SIZE_EXACT},
+					    {4096, 4096, REPORT_SIZE_EXACT},
+					    {4097, 4096, REPORT_SIZE_TRUNCATED},
+					    {65507, 0, REPORT_SIZE_SILENT}};
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	out = render(&rep, REPORT_HTML, 0);
+	assert_int_equal(occurrences(out, "<svg"), 0);
+	free(out);
+	memcpy(rep.ladder, sizes, sizeof(sizes));
+	rep.nladder = 4;
+	out = render(&rep, REPORT_HTML, 0);
+	assert_int_equal(occurrences(out, "<svg"), 1);
+	assert_int_equal(occurrences(out, "<circle class=\"truncated\""), 2); /* and the legend's */
+	assert_non_null(strstr(out, "<title>4097 bytes: truncated to 4096</title>"));
+	assert_non_null(strstr(out, "<title>65507 bytes: silent, no reply</title>"));
+	assert_non_null(strstr(out, "<title>512 bytes: exact</title>"));
+	free(out);
+	for (size_t i = 0; i < 1000; i++)
+		rep.rtt_us[i] = (uint32_t)(50 + i); /* 0.050 to 1.049 ms */
+	rep.nrtt = 1000;
+	rep.nladder = 0;
+	out = render(&rep, REPORT_HTML, 0);
+	assert_int_equal(occurrences(out, "<svg"), 1);
+	assert_non_null(strstr(out, ">p50 0.550 ms</text>"));
+	assert_non_null(strstr(out, ">p90 0.949 ms</text>"));
+	assert_non_null(strstr(out, ">p99 1.039 ms</text>"));
+	assert_non_null(strstr(out, ">0.01 ms</text>"));
+	assert_non_null(strstr(out, ">10 ms</text>"));
+	free(out);
+	rep.nladder = 4;
+	out = render(&rep, REPORT_HTML, 0);
+	assert_int_equal(occurrences(out, "<svg"), 2);
+	assert_int_equal(occurrences(out, "</svg>"), 2);
+	free(out);
+}
+
+/* A run that could not start: a page with the error, escaped, and exit 2. */
+static void test_html_error_page(void **state)
+{
+	struct report rep;
+	char *out;
+
+	(void)state;
+	sample(&rep);
+	rep.count = 0;
+	out = render_error(&rep, REPORT_HTML,
+			   "nothing listening on 127.0.0.1:7 (<port> & \"ICMP\")");
+	assert_true(strncmp(out, "<!DOCTYPE html>\n", 16) == 0);
+	assert_non_null(strstr(out, "<title>udpecho check 127.0.0.1 port 7: error</title>"));
+	assert_non_null(strstr(out, "exit 2</span> The run could not start: nothing listening on "
+				    "127.0.0.1:7 (&lt;port&gt; &amp; &quot;ICMP&quot;)</p>"));
+	assert_null(strstr(out, "<port>"));
+	assert_non_null(strstr(out, "</html>\n"));
+	free(out);
+}
+
 static void test_evidence_is_bounded(void **state)
 {
 	struct check_result r;
@@ -316,6 +443,10 @@ int main(void)
 		cmocka_unit_test(test_error_documents),
 		cmocka_unit_test(test_known_failures_fail_nothing),
 		cmocka_unit_test(test_warnings_and_strict),
+		cmocka_unit_test(test_html_names_every_check),
+		cmocka_unit_test(test_html_escapes_everything),
+		cmocka_unit_test(test_html_draws_what_it_has),
+		cmocka_unit_test(test_html_error_page),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
