@@ -6,9 +6,12 @@
 # the text must hold the hex around the first difference and a command
 # that, run, reproduces the failure.
 set -euo pipefail
+# shellcheck source=../lib/startup.sh
+source "$(dirname "$0")/../lib/startup.sh"
 udpecho=$1 zoo=$2
 tmp=$(mktemp -d)
 pids=()
+port=
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
@@ -24,27 +27,11 @@ fi
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-# start_zoo BIND DEFECT [ARG]: a zoo server; its port in $port.
-start_zoo() {
-	local bind=$1 name
-	shift
-	name=$tmp/zoo.$RANDOM
-	"$zoo" --bind "$bind" "$@" >"$name" &
-	pids+=($!)
-	port=
-	for _ in $(seq 100); do
-		port=$(sed -n 's/.* port \([0-9]*\)$/\1/p' "$name")
-		[ -n "$port" ] && return 0
-		sleep 0.05
-	done
-	echo "zoo server $* did not start"
-	exit 1
-}
 
 # truncated HOST: echo.sizes against the 4096-byte buffer.
 truncated() {
 	local host=$1 dir=$tmp/trunc.$1 dump
-	start_zoo "$host" truncate 4096
+	start_zoo "$zoo" "$tmp" "$host" truncate 4096
 	"$udpecho" check "$host" "$port" --only 'echo.*' --evidence "$dir" >/dev/null || true
 	[ -s "$dir/echo.sizes.pcap" ] && [ -s "$dir/echo.sizes.txt" ] ||
 		{ fail "$host: no echo.sizes evidence: $(ls "$dir" 2>&1)"; return; }
@@ -77,7 +64,7 @@ truncated() {
 # silent HOST: server.alive's evidence holds the requests nobody answered.
 silent() {
 	local host=$1 dir=$tmp/silent.$1 dump
-	start_zoo "$host" silent
+	start_zoo "$zoo" "$tmp" "$host" silent
 	"$udpecho" check "$host" "$port" --timeout 20ms --evidence "$dir" >/dev/null || true
 	[ -s "$dir/server.alive.pcap" ] || { fail "$host: no server.alive evidence"; return; }
 	local h=${host//./\\.}

@@ -7,9 +7,12 @@
 # silent server), one that cannot start (nothing listening: the error in
 # the document) and one interrupted by SIGINT.
 set -euo pipefail
+# shellcheck source=../lib/startup.sh
+source "$(dirname "$0")/../lib/startup.sh"
 udpecho=$1 zoo=$2 schema=$3
 tmp=$(mktemp -d)
 pids=()
+port=
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
@@ -17,23 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_zoo NAME DEFECT [ARG]: a zoo server; its port in $port.
-start_zoo() {
-	local name=$1
-	shift
-	"$zoo" --bind 127.0.0.1 "$@" >"$tmp/$name.zoo" &
-	pids+=($!)
-	port=
-	for _ in $(seq 100); do
-		port=$(sed -n 's/.* port \([0-9]*\)$/\1/p' "$tmp/$name.zoo")
-		[ -n "$port" ] && return 0
-		sleep 0.05
-	done
-	echo "zoo server $* did not start"
-	exit 1
-}
 
-start_zoo truncate truncate 4096
+start_zoo "$zoo" "$tmp" 127.0.0.1 truncate 4096
 
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -51,7 +39,7 @@ run() {
 
 run pass 0 --only 'echo.*,reply.*,burst.*,clients.*,safety.amplification,latency'
 run fail 1 127.0.0.1 "$port" --only 'echo.*,reply.*,latency'
-start_zoo silent silent
+start_zoo "$zoo" "$tmp" 127.0.0.1 silent
 run silent 1 127.0.0.1 "$port" --timeout 20ms --only 'echo.*,server.alive'
 # A port nothing listens on: bound, then closed.
 closed=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -80,13 +68,13 @@ grep -q '^summary: .* inconclusive in .* (interrupted)$' "$tmp/interrupted.text"
 # --output: the report in the file, nothing on stdout; --baseline: the truncation
 # the first report had is known, and the run passes; --strict: a SHOULD that
 # warns (burst.loss against a server that drops every other datagram) fails.
-start_zoo truncate2 truncate 4096
+start_zoo "$zoo" "$tmp" 127.0.0.1 truncate 4096
 "$udpecho" check 127.0.0.1 "$port" --only 'echo.*' --format json --output "$tmp/base.json" \
 	>"$tmp/base.stdout" || true
 [ -s "$tmp/base.json" ] && [ ! -s "$tmp/base.stdout" ] ||
 	fail "--output: file $(wc -c <"$tmp/base.json") bytes, stdout $(wc -c <"$tmp/base.stdout")"
 run known 0 127.0.0.1 "$port" --only 'echo.*' --baseline "$tmp/base.json"
-start_zoo lossy drop-every-other
+start_zoo "$zoo" "$tmp" 127.0.0.1 drop-every-other
 run warned 0 127.0.0.1 "$port" --only burst.loss
 run strict 1 127.0.0.1 "$port" --only burst.loss --strict
 

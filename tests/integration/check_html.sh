@@ -6,6 +6,8 @@
 # zoo server that truncates at 4096 bytes: the ladder shows it) and one that
 # cannot start (nothing listening).  Exits 77 (a skip) when a tool is missing.
 set -euo pipefail
+# shellcheck source=../lib/startup.sh
+source "$(dirname "$0")/../lib/startup.sh"
 udpecho=$1 zoo=$2
 
 for tool in tidy chromium python3 timeout; do
@@ -17,6 +19,7 @@ done
 
 tmp=$(mktemp -d)
 pids=()
+port=
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
@@ -27,21 +30,6 @@ trap cleanup EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-# start_zoo NAME DEFECT [ARG]: a zoo server; its port in $port.
-start_zoo() {
-	local name=$1
-	shift
-	"$zoo" --bind 127.0.0.1 "$@" >"$tmp/$name.zoo" &
-	pids+=($!)
-	port=
-	for _ in $(seq 100); do
-		port=$(sed -n 's/.* port \([0-9]*\)$/\1/p' "$tmp/$name.zoo")
-		[ -n "$port" ] && return 0
-		sleep 0.05
-	done
-	echo "zoo server $* did not start"
-	exit 1
-}
 
 # page NAME EXPECTED_STATUS ARGS...: $tmp/NAME.html from `udpecho check ARGS --format html`.
 page() {
@@ -52,7 +40,7 @@ page() {
 }
 
 page builtin 0
-start_zoo truncate truncate 4096
+start_zoo "$zoo" "$tmp" 127.0.0.1 truncate 4096
 page truncate 1 127.0.0.1 "$port"
 closed=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 page closed 2 127.0.0.1 "$closed"

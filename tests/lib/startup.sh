@@ -18,3 +18,19 @@ startup_port() {
 	done
 	return 1
 }
+
+# start_zoo ZOO DIR BIND DEFECT [ARG]: starts the zoo server ZOO as --bind BIND
+# DEFECT [ARG] in the background, its output in a file under DIR, its pid
+# added to the caller's array pids (which the caller's EXIT trap stops), and
+# sets the caller's port.  Exits the script when the server does not start.
+start_zoo() {
+	local zoo=$1 dir=$2 bind=$3 out
+	shift 3
+	out=$(mktemp "$dir/zoo.XXXXXX")
+	"$zoo" --bind "$bind" "$@" >"$out" &
+	pids+=($!)
+	port=$(startup_port "$out" 100) || {
+		echo "zoo server $* did not start"
+		exit 1
+	}
+}
