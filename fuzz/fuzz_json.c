@@ -3,7 +3,12 @@
  * the target, the rest is its input:
  *   0 the bytes as a report: json_report_checks on them as they are;
  *   1 the bytes as a string's content: wrapped, escaped as report.c
- *     escapes strings, as the "id" of one check of a report.
+ *     escaped strings, as the "id" of one check of a report;
+ *   2 the bytes through json_escape, the one escaper every writer uses: a
+ *     cut at any capacity ends on an escape's boundary, NUL-terminated,
+ *     and the length returned is the whole text's; the whole text, as an
+ *     id, reads back as the bytes, each byte of an invalid UTF-8 sequence
+ *     as the reader's '?' for U+FFFD.
  * Properties:
  *   - any bytes are read or refused without reading past their end (the
  *     harness hands over an exact-size copy, so ASan sees any overread),
@@ -126,11 +131,74 @@ static int fuzz_string(const uint8_t *data, size_t size)
 	return 0;
 }
 
+/* The length of the valid UTF-8 sequence at s, as RFC 3629 has it, or 0: the model's own. */
+static size_t model_utf8(const uint8_t *s, size_t len)
+{
+	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	uint32_t cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4 || len < n)
+		return 0;
+	cp = s[0] & (0x7fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+static int fuzz_escape(const uint8_t *data, size_t size)
+{
+	static char full[6 * FUZZ_MAX_STRING + 1], cut[6 * FUZZ_MAX_STRING + 1];
+	static char text[6 * FUZZ_MAX_STRING + 64], want[sizeof(((struct json_check *)0)->id)];
+	static struct seen s;
+	size_t cap = size > 0 ? data[0] : 0, n, m, w = 0, at;
+
+	if (size > FUZZ_MAX_STRING)
+		size = FUZZ_MAX_STRING;
+	n = json_escape(full, sizeof(full), (const char *)data, size);
+	FUZZ_REQUIRE(n == strlen(full), "json.escape_length", "%zu for %zu", n, strlen(full));
+	m = json_escape(cut, cap, (const char *)data, size);
+	FUZZ_REQUIRE(
+		m == n && (cap == 0 || (strlen(cut) < cap && memcmp(cut, full, strlen(cut)) == 0)),
+		"json.escape_cut", "capacity %zu", cap);
+	/* The cut ends where an escape or a character ends: what follows starts one. */
+	FUZZ_REQUIRE(cap == 0 || full[strlen(cut)] == '\0' || full[strlen(cut)] == '\\' ||
+			     ((unsigned char)full[strlen(cut)] & 0xc0) != 0x80,
+		     "json.escape_boundary", "cut inside a character at %zu", strlen(cut));
+	snprintf(text, sizeof(text), "{\"checks\": [{\"id\": \"%s\"}]}", full);
+	for (size_t i = 0, k; i < size && w + 1 < sizeof(want); i += k) {
+		k = data[i] >= 0x80 ? model_utf8(data + i, size - i) : 1;
+		if (k == 0) {
+			want[w++] = '?';
+			k = 1;
+		} else {
+			for (size_t j = 0; j < k && w + 1 < sizeof(want); j++)
+				want[w++] = (char)data[i + j];
+		}
+	}
+	want[w] = '\0';
+	FUZZ_REQUIRE(read_copy((const uint8_t *)text, strlen(text), &s, &at) == 0 && s.n == 1,
+		     "json.escape_valid", "escaped text refused at %zu", at);
+	FUZZ_REQUIRE(memcmp(s.c[0].id, want, w + 1) == 0, "json.escape_reads_back",
+		     "'%s' came back as '%s'", want, s.c[0].id);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	if (data[0] % 2 == 0)
+	switch (data[0] % 3) {
+	case 0:
 		return fuzz_report(data + 1, size - 1);
-	return fuzz_string(data + 1, size - 1);
+	case 1:
+		return fuzz_string(data + 1, size - 1);
+	default:
+		return fuzz_escape(data + 1, size - 1);
+	}
 }

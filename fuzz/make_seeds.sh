@@ -562,6 +562,9 @@ seed json string-quotes-and-backslashes 01 "$(txt 'a"b\c"')"
 seed json string-control-bytes 01 000102090a0d1f7f
 seed json string-high-bytes 01 c3a9e282acff80
 seed json string-longer-than-an-id 01 "$(txt "$(rep 'x' 100)")"
+seed json escape-controls-quotes 02 06 "$(txt 'a"b\c')" 00011f7f
+seed json escape-utf8-valid-and-not 02 09 c3a9e282acf09f9880c3c080eda080ff
+seed json escape-cut-inside-an-escape 02 03 616201
 
 # ---- pcap: two peers (family, 16 address bytes, port), a capacity choice, the payload ----
 peer4() { printf '01%s%s%s' "$1" "$(rep 00 12)" "$(u16 "$2")"; }
