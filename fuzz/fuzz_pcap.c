@@ -85,6 +85,18 @@ static int check_record(const uint8_t *rec, size_t n, const uint8_t *s, const ui
 	return 0;
 }
 
+/* The file header: the magic of microsecond stamps and the link type of raw IP. */
+static int check_file_header(void)
+{
+	uint8_t h[PCAP_FILE_HEADER_LEN];
+
+	pcap_file_header(h);
+	FUZZ_REQUIRE(h[0] == 0xd4 && h[1] == 0xc3 && h[2] == 0xb2 && h[3] == 0xa1 &&
+			     h[20] == PCAP_LINKTYPE_RAW && h[21] == 0,
+		     "pcap.file_header", "a wrong file header");
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct echo_peer src, dst;
@@ -100,6 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		choice = (uint16_t)(data[off] << 8 | data[off + 1]);
 		off += 2;
 	}
+	if (check_file_header() != 0)
+		return -1;
 	payload = data + off;
 	len = size - off;
 	alen = ip_bytes(&src, &s);

@@ -562,6 +562,15 @@ seed json string-quotes-and-backslashes 01 "$(txt 'a"b\c"')"
 seed json string-control-bytes 01 000102090a0d1f7f
 seed json string-high-bytes 01 c3a9e282acff80
 seed json string-longer-than-an-id 01 "$(txt "$(rep 'x' 100)")"
+seed json report-bad-unicode-escape 00 "$(txt '{"a": "\u12g4"}')"
+seed json report-control-in-string 00 "$(txt '{"a": "x')" 0a "$(txt 'y"}')"
+seed json report-bad-literal 00 "$(txt '[tru]')"
+seed json report-missing-colon 00 "$(txt '{"a" 1}')"
+seed json report-missing-comma 00 "$(txt '[1 2]')"
+seed json report-key-not-string 00 "$(txt '{1: 2}')"
+seed json report-unclosed 00 "$(txt '{"checks": [{"id": "x"},')"
+seed json report-bad-number 00 "$(txt '[-, 1., 1e, 01]')"
+seed json report-escape-at-end 00 "$(txt '{"a": "\')"
 seed json escape-controls-quotes 02 06 "$(txt 'a"b\c')" 00011f7f
 seed json escape-utf8-valid-and-not 02 09 c3a9e282acf09f9880c3c080eda080ff
 seed json escape-cut-inside-an-escape 02 03 616201
@@ -577,6 +586,8 @@ seed pcap ipv6-odd-length "$(peer6 "$lo6" 7)" "$(peer6 "$lo6" 52000)" 0001 ff007
 seed pcap v4-mapped-to-ipv4 "$(peer_mapped 7f000003 9)" "$(peer4 7f000001 10)" 0001 00
 seed pcap families-differ "$(peer4 7f000001 1)" "$(peer6 "$lo6" 2)" 0001 00
 seed pcap one-byte-short "$(peer4 7f000001 1)" "$(peer4 7f000001 2)" 0000 "$(txt "$classic")"
+seed pcap ipv6-classic "$(peer6 "$lo6" 41000)" "$(peer6 "$lo6" 7)" 0001 "$(txt "$classic")"
+seed pcap ipv6-too-short-a-buffer "$(peer6 "$lo6" 1)" "$(peer6 "$lo6" 2)" 0000 "$(txt "$classic")"
 seed pcap checksum-folds-to-zero "$(peer4 00000000 0)" "$(peer4 00000000 0)" 0001 ffef
 
 for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap; do
