@@ -131,24 +131,35 @@ static int fuzz_string(const uint8_t *data, size_t size)
 	return 0;
 }
 
-/* The length of the valid UTF-8 sequence at s, as RFC 3629 has it, or 0: the model's own. */
+/*
+ * The length of the well-formed UTF-8 sequence at s, or 0, from RFC 3629's
+ * table of well-formed byte sequences (not from json.c's arithmetic): the
+ * first byte's range, the second byte's range it allows, then continuation
+ * bytes 80..BF.
+ */
 static size_t model_utf8(const uint8_t *s, size_t len)
 {
-	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-	uint32_t cp;
+	static const struct {
+		uint8_t lo, hi, lo2, hi2, n;
+	} forms[] = {
+		{0xc2, 0xdf, 0x80, 0xbf, 2}, {0xe0, 0xe0, 0xa0, 0xbf, 3},
+		{0xe1, 0xec, 0x80, 0xbf, 3}, {0xed, 0xed, 0x80, 0x9f, 3},
+		{0xee, 0xef, 0x80, 0xbf, 3}, {0xf0, 0xf0, 0x90, 0xbf, 4},
+		{0xf1, 0xf3, 0x80, 0xbf, 4}, {0xf4, 0xf4, 0x80, 0x8f, 4},
+	};
 
-	if (s[0] < 0xc2 || s[0] > 0xf4 || len < n)
-		return 0;
-	cp = s[0] & (0x7fu >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
+	for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+		if (s[0] < forms[f].lo || s[0] > forms[f].hi)
+			continue;
+		if (len < forms[f].n || s[1] < forms[f].lo2 || s[1] > forms[f].hi2)
 			return 0;
-		cp = cp << 6 | (s[i] & 0x3fu);
+		for (size_t i = 2; i < forms[f].n; i++) {
+			if (s[i] < 0x80 || s[i] > 0xbf)
+				return 0;
+		}
+		return forms[f].n;
 	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
+	return 0;
 }
 
 static int fuzz_escape(const uint8_t *data, size_t size)

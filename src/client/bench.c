@@ -709,11 +709,7 @@ static void json_target(struct jsonw *w, const struct bench *b)
 
 	net_to_peer((const struct sockaddr *)&b->target.ss, &peer);
 	addr_format_host(host, sizeof(host), &peer);
-	jsonw_object(w, "target");
-	jsonw_string(w, "host", host);
-	jsonw_uint(w, "port", peer.port);
-	jsonw_string(w, "family", peer.family == ECHO_FAMILY_IPV6 ? "ipv6" : "ipv4");
-	jsonw_end_object(w);
+	jsonw_target(w, host, peer.port, peer.family == ECHO_FAMILY_IPV6 ? "ipv6" : "ipv4");
 }
 
 static void json_report(const struct bench *b, const char *mode)

@@ -354,13 +354,7 @@ void run_echo_sizes(struct run *r, struct check_result *res)
 	free(z);
 }
 
-static size_t build_source(struct run *r, void *ctx, uint32_t request, unsigned attempt,
-			   uint8_t *buf)
-{
-	(void)ctx;
-	run_tag_payload(r, buf, 64, STREAM_SOURCE, request, attempt);
-	return 64;
-}
+static const struct tagged_request source_request = {STREAM_SOURCE, 64};
 
 void run_reply_source(struct run *r, struct check_result *res)
 {
@@ -372,7 +366,8 @@ void run_reply_source(struct run *r, struct check_result *res)
 
 	/* Three replies to judge, one after another on one socket. */
 	for (uint32_t seq = 0; seq < log.requests && sock >= 0; seq++) {
-		struct engine e = {&log, &x.slot, 1, build_source, NULL, PATIENCE_FULL, 0, 0, NULL};
+		struct engine e = {&log,          &x.slot, 1, build_tagged, (void *)&source_request,
+				   PATIENCE_FULL, 0,       0, NULL};
 
 		x.slot = slot_new(sock, seq, r->cfg->tries);
 		if (engine_run(r, &e) != 0 || x.slot.state != SLOT_ANSWERED)

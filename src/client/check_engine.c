@@ -367,7 +367,7 @@ static void slot_send(struct run *r, struct engine *e, struct slot *s, uint64_t 
 	} else {
 		r->bytes_sent += len;
 		r->datagrams_sent++;
-		if (r->socks[s->sock].port == 0)
+		if (r->cfg->evidence_dir != NULL && r->socks[s->sock].port == 0)
 			note_local_port(&r->socks[s->sock]);
 	}
 	/* A probe is no suspect: it asks about the requests before it. */
@@ -604,6 +604,14 @@ size_t build_fixed(struct run *r, void *ctx, uint32_t request, unsigned attempt,
 	(void)attempt;
 	if (q->len > 0)
 		memcpy(buf, q->data, q->len);
+	return q->len;
+}
+
+size_t build_tagged(struct run *r, void *ctx, uint32_t request, unsigned attempt, uint8_t *buf)
+{
+	const struct tagged_request *q = ctx;
+
+	run_tag_payload(r, buf, q->len, q->stream, request, attempt);
 	return q->len;
 }
 

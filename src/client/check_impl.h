@@ -216,6 +216,13 @@ struct fixed_request {
 };
 size_t build_fixed(struct run *r, void *ctx, uint32_t request, unsigned attempt, uint8_t *buf);
 
+/* A tagged request of len bytes on a stream: the request is its sequence number. */
+struct tagged_request {
+	unsigned stream;
+	size_t len;
+};
+size_t build_tagged(struct run *r, void *ctx, uint32_t request, unsigned attempt, uint8_t *buf);
+
 /* In UDPEchoPlus mode, a tagged payload carries its tag after the 20-byte header. */
 void run_tag_payload(struct run *r, uint8_t *buf, size_t len, unsigned stream, uint32_t seq,
 		     unsigned attempt);

@@ -22,6 +22,10 @@
 #define LOSS_WINDOW 32
 #define MANY_CLIENTS 200
 
+static const struct tagged_request once_request = {STREAM_ONCE, 64};
+static const struct tagged_request loss_request = {STREAM_LOSS, 64};
+static const struct tagged_request many_request = {STREAM_MANY, 64};
+
 /*
  * Retries, one request in flight at a time, of every request a burst left
  * unanswered, unless a defect of the rule already decides the check.  The
@@ -70,13 +74,6 @@ static size_t count_state(const struct slot *slots, size_t n, enum slot_state st
 	return k;
 }
 
-static size_t build_once(struct run *r, void *ctx, uint32_t request, unsigned attempt, uint8_t *buf)
-{
-	(void)ctx;
-	run_tag_payload(r, buf, 64, STREAM_ONCE, request, attempt);
-	return 64;
-}
-
 /*
  * reply.once: the requests one after another on one socket, each sent
  * once and waited for, so that a server cannot merge them; then the ones
@@ -86,7 +83,8 @@ void run_reply_once(struct run *r, struct check_result *res)
 {
 	struct xlog log = {.requests = ONCE_REQUESTS};
 	struct slot slots[ONCE_REQUESTS];
-	struct engine e = {&log, slots, 1, build_once, NULL, PATIENCE_QUICK, 0, 0, NULL};
+	struct engine e = {&log,           slots, 1, build_tagged, (void *)&once_request,
+			   PATIENCE_QUICK, 0,     0, NULL};
 	struct verdict_tally t;
 	int sock = run_socket(r);
 	enum check_status status;
@@ -287,19 +285,12 @@ void run_clients_isolation(struct run *r, struct check_result *res)
 	run_keep_log(r, &log);
 }
 
-static size_t build_loss(struct run *r, void *ctx, uint32_t request, unsigned attempt, uint8_t *buf)
-{
-	(void)ctx;
-	run_tag_payload(r, buf, 64, STREAM_LOSS, request, attempt);
-	return 64;
-}
-
 /* LOSS_WINDOW requests in flight until LOSS_REQUESTS were sent, each once: this measures loss. */
 void run_burst_loss(struct run *r, struct check_result *res)
 {
 	struct xlog log = {.requests = LOSS_REQUESTS};
 	struct slot slots[LOSS_REQUESTS];
-	struct engine e = {&log,           slots, LOSS_WINDOW, build_loss, NULL,
+	struct engine e = {&log,           slots, LOSS_WINDOW, build_tagged, (void *)&loss_request,
 			   PATIENCE_QUICK, 0,     LOSS_WINDOW, NULL};
 	struct verdict_tally t;
 	int sock = run_socket(r);
@@ -330,15 +321,7 @@ void run_burst_loss(struct run *r, struct check_result *res)
 	run_keep_log(r, &log);
 }
 
-static size_t build_many(struct run *r, void *ctx, uint32_t request, unsigned attempt, uint8_t *buf)
-{
-	(void)ctx;
-	run_tag_payload(r, buf, 64, STREAM_MANY, request, attempt);
-	return 64;
-}
-
-static void many_words(struct run *r, struct check_result *res, const struct verdict_clients *v,
-		       uint32_t earlier)
+static void many_words(struct check_result *res, const struct verdict_clients *v, uint32_t earlier)
 {
 	report_evidence_int(res, "clients", v->clients);
 	report_evidence_int(res, "served", v->served);
@@ -366,7 +349,6 @@ static void many_words(struct run *r, struct check_result *res, const struct ver
 			   "few to judge",
 			   v->served, v->clients, v->first_unserved);
 	}
-	(void)r;
 }
 
 static enum verdict_client client_state(const struct slot *s)
@@ -423,7 +405,7 @@ static int limit_suspected(const struct engine *e)
 static size_t open_clients(struct run *r, struct xlog *log, struct slot *slots, size_t n,
 			   size_t clients)
 {
-	struct engine e = {log,           slots, clients,     build_many,     NULL,
+	struct engine e = {log,           slots, clients,     build_tagged,   (void *)&many_request,
 			   PATIENCE_PACE, 0,     MANY_WINDOW, limit_suspected};
 	size_t tried = n;
 
@@ -443,7 +425,8 @@ static size_t open_clients(struct run *r, struct xlog *log, struct slot *slots, 
  */
 static void retry_clients(struct run *r, struct xlog *log, struct slot *slots, size_t n)
 {
-	struct engine e = {log, NULL, 1, build_many, NULL, PATIENCE_QUICK, 0, 0, NULL};
+	struct engine e = {log, NULL, 1,   build_tagged, (void *)&many_request, PATIENCE_QUICK,
+			   0,   0,    NULL};
 	size_t in_a_row = 0;
 
 	for (size_t i = 0; i < n && in_a_row < VERDICT_LIMIT_RUN; i++) {
@@ -495,7 +478,7 @@ void run_clients_many(struct run *r, struct check_result *res)
 	}
 	log.requests = (uint32_t)n;
 	verdict_clients_judge(state, n, limit_seen, &v);
-	many_words(r, res, &v, earlier);
+	many_words(res, &v, earlier);
 	run_keep_log(r, &log);
 	free(slots);
 }

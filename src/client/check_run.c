@@ -92,13 +92,7 @@ static enum verdict_probe probe_result(const struct slot *s)
  * Probes are the classic message's length, which every echo server has
  * seen, and carry tags of their own: a reply says which probe it answers.
  */
-static size_t build_probe(struct run *r, void *ctx, uint32_t request, unsigned attempt,
-			  uint8_t *buf)
-{
-	(void)ctx;
-	run_tag_payload(r, buf, CLASSIC_LEN, STREAM_PROBE, request, attempt);
-	return CLASSIC_LEN;
-}
+static const struct tagged_request probe_request = {STREAM_PROBE, CLASSIC_LEN};
 
 enum verdict_life run_probe_life(struct run *r, int cur, int *cur_answered)
 {
@@ -106,7 +100,8 @@ enum verdict_life run_probe_life(struct run *r, int cur, int *cur_answered)
 	struct verdict_life_obs obs = {.refused = r->refused > r->refused_before};
 	struct slot slots[3];
 	struct xlog log = {.requests = 3};
-	struct engine e = {&log, slots, 0, build_probe, NULL, PATIENCE_FULL, 0, 0, NULL};
+	struct engine e = {&log,          slots, 0, build_tagged, (void *)&probe_request,
+			   PATIENCE_FULL, 0,     0, NULL};
 	uint64_t late_before = r->late;
 	int home = -1, mine = -1, fresh;
 	enum check_id was = r->current;

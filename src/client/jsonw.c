@@ -145,6 +145,15 @@ void jsonw_members(struct jsonw *w, const char *key, const char *members)
 	fprintf(w->out, "{%s}", members != NULL ? members : "");
 }
 
+void jsonw_target(struct jsonw *w, const char *host, unsigned port, const char *family)
+{
+	jsonw_object(w, "target");
+	jsonw_string(w, "host", host);
+	jsonw_uint(w, "port", port);
+	jsonw_string(w, "family", family);
+	jsonw_end_object(w);
+}
+
 void jsonw_break(struct jsonw *w, const char *text)
 {
 	w->brk = text;

@@ -39,6 +39,9 @@ void jsonw_raw(struct jsonw *w, const char *key, const char *json);
 /* An object whose members are already JSON ("\"a\": 1, \"b\": [2]"), as the value. */
 void jsonw_members(struct jsonw *w, const char *key, const char *members);
 
+/* Every report's target: {"host": ..., "port": ..., "family": "ipv4" or "ipv6"}. */
+void jsonw_target(struct jsonw *w, const char *host, unsigned port, const char *family);
+
 /* Text (a newline and indent) written before the next item or closing bracket. */
 void jsonw_break(struct jsonw *w, const char *text);
 

@@ -433,11 +433,7 @@ static void json_report(const struct ping *p)
 	jsonw_string(&w, "tool", "udpecho");
 	jsonw_string(&w, "command", "ping");
 	jsonw_string(&w, "version", UDPECHO_VERSION);
-	jsonw_object(&w, "target");
-	jsonw_string(&w, "host", p->addr);
-	jsonw_uint(&w, "port", p->target_peer.port);
-	jsonw_string(&w, "family", family_v6(p) ? "ipv6" : "ipv4");
-	jsonw_end_object(&w);
+	jsonw_target(&w, p->addr, p->target_peer.port, family_v6(p) ? "ipv6" : "ipv4");
 	jsonw_string(&w, "mode", mode_name(p));
 	jsonw_string(&w, "requested_mode", requested_name(p->o->mode));
 	jsonw_uint(&w, "size", p->o->size);

@@ -347,11 +347,7 @@ static void json_head(struct jsonw *w, const struct report *rep)
 	jsonw_string(w, "version", UDPECHO_VERSION);
 	jsonw_string(w, "started", rep->started);
 	jsonw_double(w, "duration_s", (double)rep->elapsed_us / 1e6, 3);
-	jsonw_object(w, "target");
-	jsonw_string(w, "host", rep->host);
-	jsonw_uint(w, "port", rep->port);
-	jsonw_string(w, "family", rep->family);
-	jsonw_end_object(w);
+	jsonw_target(w, rep->host, rep->port, rep->family);
 }
 
 static void json_summary(struct jsonw *w, const struct report_counts *c)

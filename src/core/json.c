@@ -165,41 +165,62 @@ static int parse_member(struct reader *r, enum role role, const char *key, long 
 	return parse_value(r, ROLE_NONE);
 }
 
+/* The opening bracket, and the closing one when the container is empty: 1 when it is. */
+static int open_container(struct reader *r, char close)
+{
+	r->p++;
+	skip_space(r);
+	if (r->p < r->end && *r->p == close) {
+		r->p++;
+		return 1;
+	}
+	return 0;
+}
+
+/* After an item: 1 when a comma announces another, 0 at the closing bracket (taken), or -1. */
+static int next_item(struct reader *r, char close)
+{
+	skip_space(r);
+	if (r->p < r->end && *r->p == ',') {
+		r->p++;
+		skip_space(r);
+		return 1;
+	}
+	if (r->p >= r->end || *r->p != close)
+		return -1;
+	r->p++;
+	return 0;
+}
+
+/* A member's colon and the space around it. */
+static int colon(struct reader *r)
+{
+	skip_space(r);
+	if (r->p >= r->end || *r->p != ':')
+		return -1;
+	r->p++;
+	skip_space(r);
+	return 0;
+}
+
 static int parse_object(struct reader *r, enum role role)
 {
 	struct json_check c;
+	int more = 0;
 
 	memset(&c, 0, sizeof(c));
-	r->p++;
-	skip_space(r);
-	if (r->p < r->end && *r->p == '}') {
-		r->p++;
-	} else {
-		for (;;) {
+	if (!open_container(r, '}')) {
+		do {
 			char key[8];
 			long len = read_string(r, key, sizeof(key));
 
-			if (len < 0)
+			if (len < 0 || colon(r) != 0 ||
+			    parse_member(r, role, key, len < (long)sizeof(key) ? len : -1, &c) != 0)
 				return -1;
-			skip_space(r);
-			if (r->p >= r->end || *r->p != ':')
-				return -1;
-			r->p++;
-			skip_space(r);
-			if (parse_member(r, role, key, len < (long)sizeof(key) ? len : -1, &c) != 0)
-				return -1;
-			skip_space(r);
-			if (r->p < r->end && *r->p == ',') {
-				r->p++;
-				skip_space(r);
-				continue;
-			}
-			if (r->p >= r->end || *r->p != '}')
-				return -1;
-			r->p++;
-			break;
-		}
+		} while ((more = next_item(r, '}')) == 1);
 	}
+	if (more < 0)
+		return -1;
 	if (role == ROLE_CHECK)
 		r->fn(r->ctx, &c);
 	return 0;
@@ -208,28 +229,17 @@ static int parse_object(struct reader *r, enum role role)
 static int parse_array(struct reader *r, enum role role)
 {
 	enum role element = role == ROLE_CHECKS ? ROLE_CHECK : ROLE_NONE;
+	int more = 0;
 
-	r->p++;
-	skip_space(r);
-	if (r->p < r->end && *r->p == ']') {
-		r->p++;
-		return 0;
-	}
-	for (;;) {
+	if (!open_container(r, ']')) {
 		/* Only objects are checks: anything else in the array is read and passed over. */
-		if (parse_value(r, r->p < r->end && *r->p == '{' ? element : ROLE_NONE) != 0)
-			return -1;
-		skip_space(r);
-		if (r->p < r->end && *r->p == ',') {
-			r->p++;
-			skip_space(r);
-			continue;
-		}
-		if (r->p >= r->end || *r->p != ']')
-			return -1;
-		r->p++;
-		return 0;
+		do {
+			if (parse_value(r, r->p < r->end && *r->p == '{' ? element : ROLE_NONE) !=
+			    0)
+				return -1;
+		} while ((more = next_item(r, ']')) == 1);
 	}
+	return more < 0 ? -1 : 0;
 }
 
 static int parse_value(struct reader *r, enum role role)
