@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # ci/bench.sh's baseline servers echo exactly and stop on SIGTERM: a figure
 # measured against a baseline that drops, alters or hangs would mean nothing.
-# Bounded: about 3 s in all.
+# Each gets plain loads and GSO bursts (several datagrams per send, which a
+# UDP_GRO receiver such as gro_server gets as one message and must echo as
+# separate datagrams again).  Bounded: about 5 s in all.
 set -euo pipefail
 # shellcheck source=../lib/startup.sh
 source "$(dirname "$0")/../lib/startup.sh"
@@ -21,7 +23,8 @@ for server_bin in "$@"; do
 		fail "$name did not start"
 		continue
 	fi
-	for args in "--size 64" "--size 0 --window 1" "--size 65507 --window 1"; do
+	for args in "--size 64" "--size 0 --window 1" "--size 65507 --window 1" \
+		"--size 64 --gso" "--size 1400 --gso"; do
 		# shellcheck disable=SC2086
 		"$client_bin" bench 127.0.0.1 "$port" --duration 0.3 --format json $args >"$tmp/b.json" ||
 			true
