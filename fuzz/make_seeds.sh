@@ -44,7 +44,7 @@ cycle() {
 
 classic='This is the message.  It will be repeated.'
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap; do
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch; do
 	mkdir -p "corpus/$h"
 	rm -f "corpus/$h"/seed-*
 done
@@ -590,7 +590,42 @@ seed pcap ipv6-classic "$(peer6 "$lo6" 41000)" "$(peer6 "$lo6" 7)" 0001 "$(txt "
 seed pcap ipv6-too-short-a-buffer "$(peer6 "$lo6" 1)" "$(peer6 "$lo6" 2)" 0000 "$(txt "$classic")"
 seed pcap checksum-folds-to-zero "$(peer4 00000000 0)" "$(peer4 00000000 0)" 0001 ffef
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap; do
+# ---- batch: flags, max size, [burst], path's largest segment, loss, then messages
+# (fuzz/fuzz_batch.c).  flags bit 0 GSO, bit 1 limiter (then a burst byte), bit 2
+# --max-size.  bmsg ROUTE SEG DATAGRAMS LAST CUT STEP; routes: 0, 1 IPv4, 2 IPv6,
+# 3 v4-mapped, 4 no family, 5 route 0 from another source, 6 and 7 route 0's bytes.
+bhead() { printf '%s%s%s%s' "$(u8 "$1")" "$(u16 "$2")" "$(u16 "$3")" "$(u8 "$4")"; }
+bhead_rl() { printf '%s%s%s%s%s' "$(u8 "$1")" "$(u16 "$2")" "$(u8 "$3")" "$(u16 "$4")" "$(u8 "$5")"; }
+bmsg() {
+	printf '%s%s%s%s%s%s' "$(u8 "$1")" "$(u16 "$2")" "$(u8 $(($3 - 1)))" "$(u16 "$4")" \
+		"$(u16 "$5")" "$(u8 "$6")"
+}
+bone() { bmsg "$1" "$2" 1 "$2" 0 0; }
+seed batch gro-run-10x64 "$(bhead 1 0 0 0)" "$(bmsg 0 64 10 64 0 0)"
+seed batch gro-64x1000-last-17 "$(bhead 1 0 0 0)" "$(bmsg 0 1000 64 17 0 0)"
+seed batch run-of-70-split-at-64 "$(bhead 1 0 0 0)" "$(bmsg 0 100 70 100 0 0)"
+seed batch family-maximum "$(bhead 1 0 0 0)" "$(bmsg 2 20000 4 5527 0 0)" \
+	"$(bmsg 0 20000 4 5527 0 0)" "$(bmsg 3 20000 4 5527 0 0)"
+seed batch max-size-150 "$(bhead 5 150 0 0)" "$(bmsg 0 200 5 100 0 0)" "$(bmsg 0 150 6 150 0 0)"
+seed batch rate-limit-burst-3 "$(bhead_rl 3 0 2 0 0)" "$(bmsg 0 64 12 64 0 0)" \
+	"$(bmsg 0 64 12 64 0 100)"
+seed batch plain-runs-of-one-peer "$(bhead 1 0 0 0)" "$(bone 0 100)" "$(bone 0 100)" \
+	"$(bone 0 50)" "$(bone 1 100)" "$(bone 0 100)" "$(bone 0 100)" "$(bone 0 100)" \
+	"$(bone 0 0)" "$(bone 0 7)"
+seed batch sources-and-same-bytes "$(bhead 1 0 0 0)" "$(bone 0 64)" "$(bone 5 64)" "$(bone 5 64)" \
+	"$(bone 6 64)" "$(bone 7 64)" "$(bone 0 64)"
+seed batch path-refuses-1400 "$(bhead 1 0 1399 0)" "$(bmsg 0 1400 3 1400 0 0)" \
+	"$(bmsg 0 1000 3 1000 0 0)" "$(bmsg 0 1400 3 1400 0 0)"
+seed batch path-refuses-gso "$(bhead 1 0 100 0)" "$(bmsg 0 500 4 500 0 0)" "$(bmsg 0 64 4 64 0 0)"
+seed batch sends-lost "$(bhead 1 0 0 255)" "$(bmsg 0 64 4 64 0 0)" "$(bone 1 10)" "$(bone 0 10)" \
+	"$(bmsg 2 64 4 64 0 0)" "$(bone 1 10)"
+seed batch truncated-tail "$(bhead 1 0 0 0)" "$(bmsg 0 100 5 100 250 0)" "$(bone 0 100)"
+seed batch no-gso-fills-the-plan "$(bhead 0 0 0 0)" "$(bmsg 0 10 70 10 0 0)" "$(bone 1 10)"
+seed batch no-family "$(bhead 1 0 0 0)" "$(bmsg 4 64 3 64 0 0)" "$(bone 0 64)"
+seed batch whole-buffer "$(bhead 1 0 0 0)" "$(bmsg 2 1024 64 1024 0 0)" "$(bone 2 65527)" \
+	"$(bone 0 65507)" "$(bone 0 65508)"
+
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch; do
 	printf '%-16s %4d seeds, %s bytes in all\n' "$h" "$(find "corpus/$h" -maxdepth 1 -name 'seed-*' | wc -l)" \
 		"$(cat "corpus/$h"/* | wc -c)"
 done

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "udpecho/echo.h"
+#include "udpecho/peer.h"
 
 /* Enough for any formatted peer, NUL included. */
 #define ADDR_STR_MAX 96

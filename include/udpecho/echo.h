@@ -17,39 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 65,535 (IPv4 total length) - 20 (IPv4 header) - 8 (UDP header). */
-#define ECHO_MAX_PAYLOAD_V4 65507u
-/* 65,535 (IPv6 payload length, no jumbograms) - 8 (UDP header). */
-#define ECHO_MAX_PAYLOAD_V6 65527u
-/* The largest datagram any family can carry: the receive buffer's floor. */
-#define ECHO_MAX_PAYLOAD ECHO_MAX_PAYLOAD_V6
-
-enum echo_family {
-	ECHO_FAMILY_NONE = 0,
-	ECHO_FAMILY_IPV4,
-	ECHO_FAMILY_IPV6,
-};
-
-/*
- * Who sent a datagram, as plain data (the net layer converts sockaddrs).
- * IPv4 addresses use addr[0..3]; IPv6 uses all 16 bytes, network order.
- * flowinfo and scope_id are kept so that addresses print as Python does.
- * How it arrived is known when the socket reports it (PKTINFO): whether on
- * the loopback interface, and whether as an IPv6 packet (an IPv4 client of
- * a dual-stack socket arrives as IPv4 and shows as ::ffff:a.b.c.d).
- */
-struct echo_peer {
-	enum echo_family family;
-	uint8_t addr[16];
-	uint16_t port;
-	uint32_t flowinfo;
-	uint32_t scope_id;
-	uint8_t arrival_known;
-	uint8_t arrival_loopback;
-	uint8_t arrival_ipv6;
-	/* Sent to a broadcast or multicast address, as the kernel routed it. */
-	uint8_t arrival_group;
-};
+#include "udpecho/peer.h"
 
 /* In the order the rules apply: the first that matches decides. */
 enum echo_verdict {
@@ -92,15 +60,17 @@ enum echo_verdict echo_decide(const struct echo_policy *policy, struct ratelimit
 			      size_t len, struct echo_reply *reply);
 
 /*
+ * The stateful rule alone: a datagram the stateless rules echo (verdict)
+ * spends a token of its source's bucket, or is ECHO_DROP_RATE_LIMITED.
+ * Any other verdict passes through and spends nothing.
+ */
+enum echo_verdict echo_limit(enum echo_verdict verdict, struct ratelimit *limiter, uint64_t now_us,
+			     const struct echo_peer *peer);
+
+/*
  * "echo", "bad_peer", "bad_source", "spoofed", "not_allowed", "denied_port",
  * "too_big", "rate_limited": stable names for logs and counters.
  */
 const char *echo_verdict_name(enum echo_verdict verdict);
-
-/* 65,507 for IPv4 and v4-mapped IPv6 peers, 65,527 for IPv6, 0 otherwise. */
-size_t echo_family_max(const struct echo_peer *peer);
-
-/* True for ::ffff:a.b.c.d, an IPv4 client seen on a dual-stack socket. */
-int echo_peer_is_v4mapped(const struct echo_peer *peer);
 
 #endif

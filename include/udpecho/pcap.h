@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "udpecho/echo.h"
+#include "udpecho/peer.h"
 
 #define PCAP_FILE_HEADER_LEN 24u
 #define PCAP_RECORD_HEADER_LEN 16u

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "udpecho/echo.h"
+#include "udpecho/peer.h"
 
 /* max_size value meaning "the peer family's maximum" (the default). */
 #define POLICY_MAX_SIZE_FAMILY SIZE_MAX

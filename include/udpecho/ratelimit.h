@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "udpecho/echo.h"
+#include "udpecho/peer.h"
 
 #define RATELIMIT_WAYS 4
 #define RATELIMIT_MAX_PPS 10000000u

@@ -1,14 +1,14 @@
 /*
  * serve.h: the server loop.  It owns the receive buffers and the syscalls;
- * every datagram goes through echo_decide() (handle_datagram() and the rate
- * limiter), which owns the decision.
+ * every decision is the core's: batch.h's planner decides each datagram
+ * (echo.h's rules and the rate limiter), counts it, and plans the replies;
+ * the loop turns the plan into system calls.
  *
- * Fast path (without a transcript): recvmmsg in batches with UDP_GRO on, so
- * a run of same-size datagrams from one sender arrives as one buffer and a
- * segment size; each datagram of the run is decided on its own, and the
- * consecutive echoed ones go back with one UDP_SEGMENT (GSO) send.  Single
- * replies go out together with sendmmsg.  With a transcript, one datagram
- * at a time, exactly as the classic server prints it.
+ * Fast path: recvmmsg in batches with UDP_GRO on, so a run of same-size
+ * datagrams from one sender arrives as one buffer and a segment size; the
+ * replies to one peer go back as UDP_SEGMENT (GSO) messages, together in
+ * one sendmmsg.  With an event callback (the -v transcript), one datagram
+ * at a time, each reported before it is decided and after its reply.
  */
 #ifndef UDPECHO_SERVE_H
 #define UDPECHO_SERVE_H
@@ -17,25 +17,28 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
+#include "udpecho/counters.h"
 #include "udpecho/echo.h"
 #include "udpecho/policy.h"
 
 /* The most workers --threads and socket activation may start. */
 #define SERVE_MAX_WORKERS 64
 
-struct serve_counters {
-	uint64_t received;                    /* datagrams read from the socket */
-	uint64_t bytes_in;                    /* their payload bytes */
-	uint64_t echoed;                      /* replies the kernel accepted */
-	uint64_t bytes_out;                   /* their payload bytes */
-	uint64_t dropped[ECHO_VERDICT_COUNT]; /* by echo_decide's reason */
-	uint64_t truncated;                   /* larger than the receive buffer: never echoed */
-	uint64_t send_errors;                 /* replies decided but refused by the kernel */
-	uint64_t recv_errors;  /* receive calls that failed (ICMP reports among them) */
-	uint64_t kernel_drops; /* datagrams the kernel dropped before we read them (full
-				  receive buffer) for the socket's life; not in received */
+/* What the loop reports of one datagram when it serves them one at a time. */
+enum serve_event_kind {
+	SERVE_EVENT_RECEIVED, /* before it is decided: its bytes as they came */
+	SERVE_EVENT_DONE,     /* after: its verdict, and its reply's fate */
+};
+
+struct serve_event {
+	enum serve_event_kind kind;
+	const struct echo_peer *peer;
+	const uint8_t *data;       /* RECEIVED: the bytes received, captured of them */
+	size_t len;                /* the datagram's length */
+	size_t captured;           /* bytes of it received: fewer than len when truncated */
+	enum echo_verdict verdict; /* DONE: ECHO_VERDICT_COUNT when truncated */
+	int send_rc;               /* DONE, echoed: 0, or the reply's -errno */
 };
 
 struct ratelimit;
@@ -45,15 +48,21 @@ struct serve_config {
 	const struct echo_policy *policy;
 	struct ratelimit *limiter;     /* --rate-limit, or NULL */
 	pthread_mutex_t *limiter_lock; /* held around the limiter when workers share it, or NULL */
-	FILE *transcript;              /* the classic -v transcript, or NULL */
-	unsigned loopback_ifindex;     /* to tell a spoofed loopback source; 0: unknown */
-	struct plusserve *plus;        /* --echo-plus: stamp every reply, or NULL */
+	/*
+	 * Called for every datagram, one at a time, on the worker's thread
+	 * with the wake signal held off (a stop waits for the call), or NULL
+	 * for the batched path.  The -v transcript.
+	 */
+	void (*on_event)(const struct serve_event *event, void *ctx);
+	void *event_ctx;
+	unsigned loopback_ifindex; /* to tell a spoofed loopback source; 0: unknown */
+	struct plusserve *plus;    /* --echo-plus: stamp every reply, or NULL */
 	/*
 	 * Set by a signal handler (SIGHUP) to ask for the counters so far,
 	 * or NULL: the loop clears it and calls on_report with the totals of
 	 * every worker, summed as at the end, and serves on.  totals is NULL
-	 * when a worker did not answer within 2 s (stuck writing its
-	 * transcript).  Like *stop, let through only in waitmask.
+	 * when a worker did not answer within 2 s (stuck in on_event).  Like *stop, let through
+	 * only in waitmask.
 	 */
 	volatile sig_atomic_t *report;
 	void (*on_report)(const struct serve_counters *totals, void *ctx);
@@ -85,17 +94,11 @@ int serve_run(int fd, const struct serve_config *config, struct serve_counters *
  * for the call's duration), and joins it.  The sockets are made blocking.  The
  * workers' counters are summed into *counters.  Returns 0 or the first
  * worker's -errno; -ETIMEDOUT when a worker did not end within 2 s of the
- * stop (stuck writing its transcript to a reader that stopped reading, with
- * the stdout lock held): the workers still run, and only _exit is safe then.
+ * stop (stuck in on_event: writing a transcript to a reader that stopped
+ * reading): the workers still run, and only _exit is safe then.
  */
 int serve_run_workers(const int *fds, size_t n, const struct serve_config *config,
 		      struct serve_counters *counters, const volatile sig_atomic_t *stop,
 		      const sigset_t *waitmask);
-
-/* One line: "summary: received=3 bytes_in=84 echoed=3 ..." (no newline). */
-void serve_format_summary(char *out, size_t cap, const struct serve_counters *counters);
-
-/* received == echoed + every drop + truncated + send_errors. */
-uint64_t serve_dropped_total(const struct serve_counters *counters);
 
 #endif

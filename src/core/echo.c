@@ -92,18 +92,26 @@ enum echo_verdict handle_datagram(const struct echo_policy *policy, const struct
 	return verdict;
 }
 
+enum echo_verdict echo_limit(enum echo_verdict verdict, struct ratelimit *limiter, uint64_t now_us,
+			     const struct echo_peer *peer)
+{
+	/* Only datagrams that would be echoed spend tokens: drops cost an attacker nothing here. */
+	if (verdict == ECHO_VERDICT_ECHO && limiter != NULL &&
+	    !ratelimit_allow(limiter, peer, now_us))
+		return ECHO_DROP_RATE_LIMITED;
+	return verdict;
+}
+
 enum echo_verdict echo_decide(const struct echo_policy *policy, struct ratelimit *limiter,
 			      uint64_t now_us, const struct echo_peer *peer, const uint8_t *data,
 			      size_t len, struct echo_reply *reply)
 {
-	enum echo_verdict verdict = handle_datagram(policy, peer, data, len, reply);
+	enum echo_verdict verdict =
+		echo_limit(handle_datagram(policy, peer, data, len, reply), limiter, now_us, peer);
 
-	/* Only datagrams that would be echoed spend tokens: drops cost an attacker nothing here. */
-	if (verdict == ECHO_VERDICT_ECHO && limiter != NULL &&
-	    !ratelimit_allow(limiter, peer, now_us)) {
+	if (verdict != ECHO_VERDICT_ECHO) {
 		reply->data = NULL;
 		reply->len = 0;
-		verdict = ECHO_DROP_RATE_LIMITED;
 	}
 	return verdict;
 }

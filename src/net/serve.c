@@ -1,17 +1,17 @@
 /*
- * serve.c: receive, decide, reply, in batches.
+ * serve.c: receive, reply, in batches: the system calls around batch.h's
+ * planner, which decides every datagram and plans every reply.
  *
  * One worker owns one socket and memory allocated once at start: SERVE_BATCH
  * receive slots of 64 KiB (every one can hold the largest datagram or a
- * whole GRO run), their addresses and control messages, and a queue of
- * SERVE_TX_MAX plain replies.  Nothing is allocated per datagram.  A reply
- * is a view into its slot: the request's own bytes (stamped in place with
- * --echo-plus), never a copy.
+ * whole GRO run), their addresses and control messages, and the messages
+ * of one plan.  Nothing is allocated per datagram.  A reply is a view into
+ * its slot: the request's own bytes (stamped in place with --echo-plus),
+ * never a copy.
  */
 #include "udpecho/serve.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <poll.h>
@@ -25,32 +25,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "udpecho/addr.h"
+#include "udpecho/batch.h"
 #include "udpecho/net.h"
 #include "udpecho/plusserve.h"
-#include "udpecho/repr.h"
 
 /* Larger than any UDP payload (65,527) and any GRO run (64 KiB), so MSG_TRUNC means a surprise. */
 #define SERVE_BUF_SIZE 65536u
 /* The slots' alignment: a page (SERVE_BUF_SIZE is a multiple of it, as aligned_alloc wants). */
 #define SERVE_BUF_ALIGN 4096u
 /*
- * Receive slots per recvmmsg.  32 x 64 KiB = 2 MiB per worker.  Measured on
- * loopback (2 cores): 8 slots already take every GRO run the kernel queues
- * between two calls; without GRO, 32 is within noise of 64 and half the memory.
+ * Receive slots per recvmmsg: 32 x 64 KiB = 2 MiB per worker (the figures
+ * behind the number are in docs/benchmarks.md).
  */
 #ifndef SERVE_BATCH
 #define SERVE_BATCH 32u
 #endif
-/* Replies (datagrams) queued for one sendmmsg. */
-#define SERVE_TX_MAX 64u
-/* The kernel's UDP_MAX_SEGMENTS (64 since Linux 4.18; more on newer kernels): never exceeded. */
-#define SERVE_MAX_SEGMENTS 64u
-/*
- * A path refusing UDP_SEGMENT sends of this size or less refuses GSO
- * itself (IPsec): every IPv4 path carries 576-byte packets.
- */
-#define SERVE_GSO_MIN_SEG 548u
 /*
  * Workers sleep in the receive call itself, with no timeout.  To stop one,
  * the supervisor sets the halt flag and interrupts its receive with
@@ -83,10 +72,10 @@ union reply_control {
 struct slot {
 	struct sockaddr_storage from;
 	union control control;
-	union reply_control reply; /* the reply's PKTINFO, reply_len bytes of it */
-	size_t reply_len;
+	union reply_control reply; /* the reply's PKTINFO: route.sourcelen bytes of it */
 	struct echo_peer peer;
-	size_t seg; /* GRO segment size; 0 when the message is one datagram */
+	struct batch_route route; /* from, reply and peer, for the planner */
+	size_t seg;               /* GRO segment size; 0 when the message is one datagram */
 };
 
 struct worker {
@@ -99,26 +88,21 @@ struct worker {
 	unsigned seen_gen;             /* the last report_gen this worker answered */
 	atomic_uint done_gen;          /* ... published once snapshot holds its answer */
 	struct serve_counters snapshot;
-	unsigned batch;   /* slots used per recvmmsg: 1 with a transcript */
+	unsigned batch;   /* slots used per recvmmsg: 1 with events */
 	unsigned written; /* slots the last receive filled: their lengths need resetting */
-	int gso;          /* UDP_SEGMENT replies in use: the kernel has UDP_GRO, so it has those */
-	size_t gso_max_seg; /* larger segments go plainly: a path refused them (its MTU) */
-	int wildcard;       /* bound to 0.0.0.0 or ::: replies need the request's PKTINFO */
-	int drops_at_end;   /* kernel drops read with SO_MEMINFO when the worker stops */
-	uint8_t *bufs;      /* batch x SERVE_BUF_SIZE */
+	int wildcard;     /* bound to 0.0.0.0 or ::: replies need the request's PKTINFO */
+	int drops_at_end; /* kernel drops read with SO_MEMINFO when the worker stops */
+	uint8_t *bufs;    /* batch x SERVE_BUF_SIZE */
 	struct slot *slots;
 	struct mmsghdr *rx;
 	struct iovec *rxiov;
-	struct mmsghdr tx[SERVE_TX_MAX];         /* queued messages: a reply, or a run of them */
-	union reply_control txctl[SERVE_TX_MAX]; /* a run's PKTINFO and UDP_SEGMENT */
-	size_t txplain[SERVE_TX_MAX];            /* the PKTINFO bytes of a message's control */
-	struct iovec txiov[SERVE_TX_MAX];        /* one per queued datagram, in order */
-	uint8_t txstamped[SERVE_TX_MAX]; /* already stamped (a GSO run sent again plainly) */
-	unsigned ntx, niov;
-	uint32_t recv_ts; /* --echo-plus: the batch's receive time */
-	uint64_t now_us;  /* the rate limiter's clock for the batch */
-	char *repr;       /* transcript buffer, only with a transcript */
-	int rc;           /* a worker thread's result */
+	struct batch_plan plan;
+	struct batch_rules rules;
+	struct mmsghdr tx[BATCH_SPANS];         /* the plan's sends */
+	union reply_control txctl[BATCH_SPANS]; /* a GSO send's PKTINFO and UDP_SEGMENT */
+	struct iovec txiov[BATCH_SPANS];        /* the plan's spans */
+	uint32_t recv_ts;                       /* --echo-plus: the batch's receive time */
+	int rc;                                 /* a worker thread's result */
 	pthread_t thread;
 };
 
@@ -201,13 +185,13 @@ static void note_arrival(const struct worker *w, const struct cmsghdr *c, struct
 	peer->arrival_loopback = ifindex == w->config->loopback_ifindex;
 }
 
-/* Peer, arrival, reply source, GRO segment size and the kernel's drop count of one message. */
+/* Peer, arrival, route, GRO segment size and the kernel's drop count of one message. */
 static void read_slot(struct worker *w, struct slot *s, const struct msghdr *msg)
 {
 	struct msghdr in = *msg;
+	size_t reply_len = 0;
 
 	net_to_peer((const struct sockaddr *)&s->from, &s->peer);
-	s->reply_len = 0;
 	s->seg = 0;
 	if (msg->msg_flags & MSG_CTRUNC)
 		in.msg_controllen = 0;
@@ -225,10 +209,15 @@ static void read_slot(struct worker *w, struct slot *s, const struct msghdr *msg
 			w->counters.kernel_drops = drops;
 		} else {
 			note_arrival(w, c, &s->peer);
-			if (s->reply_len == 0 && w->wildcard)
-				s->reply_len = reply_pktinfo(c, &s->reply);
+			if (reply_len == 0 && w->wildcard)
+				reply_len = reply_pktinfo(c, &s->reply);
 		}
 	}
+	s->route = (struct batch_route){.peer = &s->peer,
+					.name = &s->from,
+					.source = s->reply.buf,
+					.namelen = msg->msg_namelen,
+					.sourcelen = (uint32_t)reply_len};
 }
 
 /* Room in the socket buffer within SERVE_SEND_WAIT_MS?  Not once the workers must stop. */
@@ -243,92 +232,114 @@ static int wait_writable(const struct worker *w)
 	return rc > 0;
 }
 
-static void count_sent(struct worker *w, size_t len)
+/* Slot i's bytes from off on: requests, and the replies sent from them in place. */
+static uint8_t *slot_data(const struct worker *w, unsigned slot, size_t off)
 {
-	w->counters.echoed++;
-	w->counters.bytes_out += len;
+	return w->bufs + (size_t)slot * SERVE_BUF_SIZE + off;
 }
 
-static void count_refused(struct worker *w, size_t len)
+/* The datagrams of send i lost: counted, and for --echo-plus each one a failure. */
+static void lose(struct worker *w, unsigned i)
 {
-	w->counters.send_errors++;
-	if (w->config->plus != NULL)
-		plusserve_failed(w->config->plus, len);
-}
+	const struct batch_send *s = &w->plan.sends[i];
+	struct batch_cursor cur = {0, 0};
+	struct batch_span d;
 
-/* --echo-plus: the replies not stamped yet get the batch's receive time and this send time. */
-static void stamp_queued(struct worker *w)
-{
-	uint32_t reply_ts;
-
-	if (w->config->plus == NULL)
-		return;
-	reply_ts = plusserve_now(w->config->plus);
-	for (unsigned i = 0; i < w->niov; i++) {
-		if (!w->txstamped[i])
-			plusserve_stamp(w->config->plus, w->txiov[i].iov_base, w->txiov[i].iov_len,
-					w->recv_ts, reply_ts);
-	}
-}
-
-/*
- * The kernel refused a UDP_SEGMENT send of seg-byte segments: the path's
- * MTU is smaller (EMSGSIZE; EINVAL before Linux 5.x) or it goes through
- * IPsec (EIO).  Segments of seg bytes or more go plainly from now on, and
- * if even small ones are refused, every reply does.
- */
-static int gso_refused(struct worker *w, int rc, size_t seg)
-{
-	if (rc != -EINVAL && rc != -EIO && rc != -EMSGSIZE && rc != -ENOPROTOOPT)
-		return 0;
-	w->gso_max_seg = seg - 1;
-	if (seg <= SERVE_GSO_MIN_SEG)
-		w->gso = 0;
-	return 1;
+	batch_count_lost(&w->counters, s->segs);
+	while (w->config->plus != NULL && batch_next(&w->plan, s, &cur, &d))
+		plusserve_failed(w->config->plus, d.len);
 }
 
 /* Control messages for a GSO send: the reply's PKTINFO (plain bytes of it), then UDP_SEGMENT. */
-static size_t gso_control(union reply_control *out, const void *pktinfo, size_t plain, size_t seg)
+static size_t gso_control(union reply_control *out, const struct batch_route *route, size_t seg)
 {
 	uint16_t size = (uint16_t)seg;
 	struct cmsghdr *c;
 
 	memset(out, 0, sizeof(*out));
-	memcpy(out->buf, pktinfo, plain);
-	c = (struct cmsghdr *)(out->buf + plain);
+	memcpy(out->buf, route->source, route->sourcelen);
+	c = (struct cmsghdr *)(out->buf + route->sourcelen);
 	c->cmsg_level = SOL_UDP;
 	c->cmsg_type = UDP_SEGMENT;
 	c->cmsg_len = CMSG_LEN(sizeof(size));
 	memcpy(CMSG_DATA(c), &size, sizeof(size));
-	return plain + CMSG_SPACE(sizeof(size));
+	return route->sourcelen + CMSG_SPACE(sizeof(size));
 }
 
-/* The datagrams of queued message i, one plain send each: its run was refused as one. */
+/* Send i's msghdr: its spans as iovecs, its route, and UDP_SEGMENT when it is a run. */
+static void build(struct worker *w, unsigned i)
+{
+	const struct batch_send *s = &w->plan.sends[i];
+	const struct batch_route *route = s->route;
+	struct msghdr *m = &w->tx[i].msg_hdr;
+
+	for (unsigned k = s->first; k < s->first + s->nspans; k++) {
+		const struct batch_span *span = &w->plan.spans[k];
+
+		w->txiov[k] = (struct iovec){slot_data(w, span->slot, span->off), span->len};
+	}
+	*m = (struct msghdr){
+		.msg_name = (void *)route->name,
+		.msg_namelen = route->namelen,
+		.msg_iov = &w->txiov[s->first],
+		.msg_iovlen = s->nspans,
+		.msg_control = route->sourcelen > 0 ? (void *)route->source : NULL,
+		.msg_controllen = route->sourcelen,
+	};
+	if (s->segs > 1) {
+		m->msg_control = w->txctl[i].buf;
+		m->msg_controllen = gso_control(&w->txctl[i], route, s->seg);
+	}
+}
+
+/* --echo-plus: every reply of the plan gets the batch's receive time and this send time. */
+static void stamp(struct worker *w)
+{
+	uint32_t reply_ts = plusserve_now(w->config->plus);
+
+	for (unsigned i = 0; i < w->plan.nsends; i++) {
+		struct batch_cursor cur = {0, 0};
+		struct batch_span d;
+
+		while (batch_next(&w->plan, &w->plan.sends[i], &cur, &d))
+			plusserve_stamp(w->config->plus, slot_data(w, d.slot, d.off), d.len,
+					w->recv_ts, reply_ts);
+	}
+}
+
+/* The datagrams of send i, one plain send each: the path refused them as one run. */
 static void send_split(struct worker *w, unsigned i)
 {
-	struct msghdr m = w->tx[i].msg_hdr;
-	const struct iovec *iov = m.msg_iov;
-	size_t n = m.msg_iovlen;
+	const struct batch_send *s = &w->plan.sends[i];
+	struct batch_cursor cur = {0, 0};
+	struct batch_span d;
+	struct iovec iov;
+	struct msghdr m = {
+		.msg_name = (void *)s->route->name,
+		.msg_namelen = s->route->namelen,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = s->route->sourcelen > 0 ? (void *)s->route->source : NULL,
+		.msg_controllen = s->route->sourcelen,
+	};
 
-	m.msg_iovlen = 1;
-	m.msg_controllen = w->txplain[i];
-	if (m.msg_controllen == 0)
-		m.msg_control = NULL;
-	for (size_t k = 0; k < n; k++) {
-		m.msg_iov = (struct iovec *)&iov[k];
+	while (batch_next(&w->plan, s, &cur, &d)) {
+		iov = (struct iovec){slot_data(w, d.slot, d.off), d.len};
 		if (sendmsg(w->fd, &m, MSG_DONTWAIT) >= 0 ||
 		    ((errno == EAGAIN || errno == ENOBUFS) && wait_writable(w) &&
-		     sendmsg(w->fd, &m, MSG_DONTWAIT) >= 0))
-			count_sent(w, iov[k].iov_len);
-		else
-			count_refused(w, iov[k].iov_len);
+		     sendmsg(w->fd, &m, MSG_DONTWAIT) >= 0)) {
+			batch_count_sent(&w->counters, 1, d.len);
+		} else {
+			batch_count_lost(&w->counters, 1);
+			if (w->config->plus != NULL)
+				plusserve_failed(w->config->plus, d.len);
+		}
 	}
 }
 
 /*
  * One message: without sendmmsg's loop around it, and as a plain sendto
- * when it is one datagram without control messages (a specific bind):
- * sendmsg's msghdr and iovec cost 1% more CPU per 65,507-byte echo.
+ * when it is one datagram without control messages (a specific bind).
  * Returns 1 when sent, -1 with errno.
  */
 static int send_one(const struct worker *w, const struct msghdr *m)
@@ -342,28 +353,30 @@ static int send_one(const struct worker *w, const struct msghdr *m)
 }
 
 /*
- * Send the queued messages with sendmmsg.  A full buffer gets one short
- * wait per flush; a refused reply is counted and skipped, a refused run
- * sent again datagram by datagram.  Returns 0, or the last refusal's
+ * Send the plan with sendmmsg, and empty it.  A full buffer gets one short
+ * wait per flush; a refused message is triaged by the planner: sent again
+ * datagram by datagram, or counted lost.  Returns 0, or the last refusal's
  * -errno.
  */
 static int flush(struct worker *w)
 {
+	struct batch_plan *p = &w->plan;
 	unsigned done = 0;
 	int waited = 0, rc = 0;
 
-	stamp_queued(w);
-	while (done < w->ntx) {
-		int n = w->ntx - done == 1
+	if (p->nsends == 0)
+		return 0;
+	for (unsigned i = 0; i < p->nsends; i++)
+		build(w, i);
+	if (w->config->plus != NULL)
+		stamp(w);
+	while (done < p->nsends) {
+		int n = p->nsends - done == 1
 				? send_one(w, &w->tx[done].msg_hdr)
-				: sendmmsg(w->fd, w->tx + done, w->ntx - done, MSG_DONTWAIT);
-		const struct msghdr *m;
+				: sendmmsg(w->fd, w->tx + done, p->nsends - done, MSG_DONTWAIT);
 
-		for (int i = 0; i < n; i++, done++) {
-			m = &w->tx[done].msg_hdr;
-			for (size_t k = 0; k < m->msg_iovlen; k++)
-				count_sent(w, m->msg_iov[k].iov_len);
-		}
+		for (int i = 0; i < n; i++, done++)
+			batch_count_sent(&w->counters, p->sends[done].segs, p->sends[done].bytes);
 		if (n > 0)
 			continue;
 		rc = -errno;
@@ -374,209 +387,38 @@ static int flush(struct worker *w)
 				continue;
 			}
 		}
-		m = &w->tx[done].msg_hdr;
-		if (m->msg_iovlen > 1 && gso_refused(w, rc, m->msg_iov[0].iov_len)) {
+		if (batch_refused(p, &p->sends[done], -rc))
 			send_split(w, done);
-		} else {
-			for (size_t k = 0; k < m->msg_iovlen; k++)
-				count_refused(w, m->msg_iov[k].iov_len);
-		}
+		else
+			lose(w, done);
 		done++;
 	}
-	w->ntx = 0;
-	w->niov = 0;
+	batch_plan_clear(p);
 	return rc;
 }
 
-/* Slot s's bytes from off on: requests, and the replies sent from them in place. */
-static uint8_t *slot_data(const struct worker *w, const struct slot *s, size_t off)
+/* One received message, slot i, as the planner sees it. */
+static struct batch_msg message(const struct worker *w, unsigned i)
 {
-	return w->bufs + (size_t)(s - w->slots) * SERVE_BUF_SIZE + off;
-}
+	size_t len = w->rx[i].msg_len;
 
-/*
- * Can a reply of len bytes to slot s's peer join the last queued message
- * as one more segment?  Same peer, same source, every segment but the last
- * of one size, within the kernel's segment count and the family maximum.
- * An empty datagram never joins: it would be no segment at all.
- */
-static int joins_last(const struct worker *w, const struct slot *s, size_t len)
-{
-	const struct msghdr *m = &w->tx[w->ntx - 1].msg_hdr;
-	socklen_t namelen = w->rx[s - w->slots].msg_hdr.msg_namelen;
-	size_t seg = m->msg_iov[0].iov_len;
-
-	return len > 0 && len <= seg && seg <= w->gso_max_seg &&
-	       m->msg_iovlen < SERVE_MAX_SEGMENTS && m->msg_iov[m->msg_iovlen - 1].iov_len == seg &&
-	       seg * m->msg_iovlen + len <= echo_family_max(&s->peer) &&
-	       m->msg_namelen == namelen && memcmp(m->msg_name, &s->from, namelen) == 0 &&
-	       w->txplain[w->ntx - 1] == s->reply_len &&
-	       (s->reply_len == 0 || memcmp(m->msg_control, s->reply.buf, s->reply_len) == 0);
-}
-
-/*
- * Queue one reply for the next sendmmsg.  Consecutive replies to one peer
- * become one UDP_SEGMENT message: a client that sends its datagrams one by
- * one still gets its batch back in one pass through the stack.
- */
-static void queue_plain(struct worker *w, struct slot *s, size_t off, size_t len, int stamped)
-{
-	unsigned d = w->niov++;
-
-	w->txiov[d] = (struct iovec){slot_data(w, s, off), len};
-	w->txstamped[d] = (uint8_t)stamped;
-	if (w->gso && w->ntx > 0 && joins_last(w, s, len)) {
-		unsigned i = w->ntx - 1;
-		struct msghdr *m = &w->tx[i].msg_hdr;
-
-		if (m->msg_iovlen++ == 1) {
-			m->msg_controllen = gso_control(&w->txctl[i], s->reply.buf, s->reply_len,
-							m->msg_iov[0].iov_len);
-			m->msg_control = w->txctl[i].buf;
-		}
-	} else {
-		unsigned i = w->ntx++;
-
-		w->txplain[i] = s->reply_len;
-		w->tx[i].msg_hdr = (struct msghdr){
-			.msg_name = &s->from,
-			.msg_namelen = w->rx[s - w->slots].msg_hdr.msg_namelen,
-			.msg_iov = &w->txiov[d],
-			.msg_iovlen = 1,
-			.msg_control = s->reply_len > 0 ? s->reply.buf : NULL,
-			.msg_controllen = s->reply_len,
-		};
-	}
-	if (w->niov == SERVE_TX_MAX)
-		(void)flush(w);
-}
-
-/* One UDP_SEGMENT send of n >= 2 segments of seg bytes (the last may be shorter). */
-static int send_gso(struct worker *w, struct slot *s, size_t off, size_t len, size_t seg)
-{
-	union reply_control control;
-	struct iovec iov = {slot_data(w, s, off), len};
-	struct msghdr msg = {
-		.msg_name = &s->from,
-		.msg_namelen = w->rx[s - w->slots].msg_hdr.msg_namelen,
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = gso_control(&control, s->reply.buf, s->reply_len, seg),
+	return (struct batch_msg){
+		.route = &w->slots[i].route,
+		.data = slot_data(w, i, 0),
+		.len = len,
+		.captured = (w->rx[i].msg_hdr.msg_flags & MSG_TRUNC) ? SERVE_BUF_SIZE : len,
+		.seg = w->slots[i].seg,
+		.slot = i,
 	};
-
-	for (int attempt = 0;; attempt++) {
-		int rc;
-
-		if (sendmsg(w->fd, &msg, MSG_DONTWAIT) >= 0)
-			return 0;
-		rc = -errno;
-		if ((rc != -EAGAIN && rc != -ENOBUFS) || attempt > 0 || !wait_writable(w))
-			return rc;
-	}
 }
 
-/* --echo-plus: stamp the n segments of a run that is about to leave in one send. */
-static void stamp_run(struct worker *w, uint8_t *data, size_t len, size_t seg)
+/* The rate limiter is shared by the workers, under its lock. */
+static void lock_limiter(const struct worker *w, int lock)
 {
-	uint32_t reply_ts = plusserve_now(w->config->plus);
+	pthread_mutex_t *m = w->config->limiter_lock;
 
-	for (size_t off = 0; off < len; off += seg)
-		plusserve_stamp(w->config->plus, data + off, len - off < seg ? len - off : seg,
-				w->recv_ts, reply_ts);
-}
-
-/*
- * n consecutive echoed datagrams of one slot, seg bytes each but the last:
- * one GSO send when there are several and the kernel takes them, otherwise
- * queued plain replies.  Replies keep their order: the queue goes first.
- */
-static void reply_run(struct worker *w, struct slot *s, size_t start, size_t len, size_t seg,
-		      size_t n)
-{
-	int stamped = 0;
-
-	if (n >= 2 && w->gso && seg <= w->gso_max_seg) {
-		int rc;
-
-		if (w->ntx > 0)
-			(void)flush(w);
-		if (w->config->plus != NULL)
-			stamp_run(w, slot_data(w, s, start), len, seg);
-		stamped = 1;
-		rc = send_gso(w, s, start, len, seg);
-		if (rc == 0) {
-			w->counters.echoed += n;
-			w->counters.bytes_out += len;
-			return;
-		}
-		if (!gso_refused(w, rc, seg)) {
-			for (size_t off = 0; off < len; off += seg)
-				count_refused(w, len - off < seg ? len - off : seg);
-			return;
-		}
-		/* Plain replies, which the queue no longer joins: gso_max_seg is below seg now. */
-	}
-	for (size_t off = 0; off == 0 || off < len; off += seg) {
-		queue_plain(w, s, start + off, len - off < seg ? len - off : seg, stamped);
-		if (seg == 0)
-			break;
-	}
-}
-
-static void log_received(struct worker *w, const struct echo_peer *peer, const uint8_t *data,
-			 size_t len, size_t shown)
-{
-	char who[ADDR_STR_MAX];
-
-	addr_format_python(who, sizeof(who), peer);
-	repr_bytes(w->repr, REPR_MAX_LEN(SERVE_BUF_SIZE) + 1, data, shown);
-	fprintf(w->config->transcript, "received %zu bytes from %s\n%s\n", len, who, w->repr);
-}
-
-static void log_outcome(struct worker *w, const struct echo_peer *peer, const char *dropped,
-			size_t sent, int send_rc)
-{
-	FILE *out = w->config->transcript;
-	char who[ADDR_STR_MAX];
-
-	addr_format_python(who, sizeof(who), peer);
-	if (dropped != NULL)
-		fprintf(out, "dropped: %s\n", dropped);
-	else if (send_rc != 0)
-		fprintf(out, "send to %s failed: %s\n", who, strerror(-send_rc));
-	else
-		fprintf(out, "sent %zu bytes back to %s\n", sent, who);
-	fputs("\nwaiting to receive message\n", out);
-	fflush(out);
-}
-
-/* The decision for one datagram; the limiter is shared by the workers under its lock. */
-static enum echo_verdict decide(struct worker *w, const struct echo_peer *peer, const uint8_t *data,
-				size_t len, int truncated)
-{
-	const struct serve_config *cf = w->config;
-	struct echo_reply reply;
-	enum echo_verdict verdict;
-
-	w->counters.received++;
-	w->counters.bytes_in += len;
-	if (truncated) {
-		w->counters.truncated++;
-		return ECHO_VERDICT_COUNT;
-	}
-	if (cf->limiter_lock != NULL)
-		pthread_mutex_lock(cf->limiter_lock);
-	verdict = echo_decide(cf->policy, cf->limiter, w->now_us, peer, data, len, &reply);
-	if (cf->limiter_lock != NULL)
-		pthread_mutex_unlock(cf->limiter_lock);
-	if (verdict != ECHO_VERDICT_ECHO) {
-		w->counters.dropped[verdict]++;
-		if (cf->plus != NULL &&
-		    (verdict == ECHO_DROP_TOO_BIG || verdict == ECHO_DROP_RATE_LIMITED))
-			plusserve_failed(cf->plus, len);
-	}
-	return verdict;
+	if (m != NULL)
+		(void)(lock ? pthread_mutex_lock(m) : pthread_mutex_unlock(m));
 }
 
 /*
@@ -593,65 +435,31 @@ static void hold_wake(int hold)
 }
 
 /*
- * The transcript: one datagram, its lines, its reply sent before the
- * outcome is printed, all of it without the wake signal (a stop waits for
- * the lines).
+ * One datagram at a time, reported before it is decided and after its
+ * reply is sent, all of it without the wake signal (a stop waits for the
+ * event calls).
  */
-static void serve_logged(struct worker *w, struct slot *s, uint8_t *data, size_t len,
-			 size_t captured)
+static void serve_reported(struct worker *w, const struct batch_msg *msg)
 {
-	enum echo_verdict verdict;
-	const char *dropped = NULL;
-	int rc = 0;
+	struct serve_event ev = {.kind = SERVE_EVENT_RECEIVED,
+				 .peer = msg->route->peer,
+				 .data = msg->data,
+				 .len = msg->len,
+				 .captured = msg->len < msg->captured ? msg->len : msg->captured};
 
 	hold_wake(1);
-	flockfile(w->config->transcript);
-	log_received(w, &s->peer, data, len, len < captured ? len : captured);
-	verdict = decide(w, &s->peer, data, len, len > captured);
-	if (verdict == ECHO_VERDICT_COUNT) {
-		dropped = "truncated";
-	} else if (verdict != ECHO_VERDICT_ECHO) {
-		dropped = echo_verdict_name(verdict);
-	} else {
-		queue_plain(w, s, 0, len, 0);
-		rc = flush(w);
+	w->config->on_event(&ev, w->config->event_ctx);
+	lock_limiter(w, 1);
+	ev.verdict = batch_decide(&w->rules, &w->counters, msg->route->peer, msg->data, msg->len,
+				  msg->len > msg->captured);
+	lock_limiter(w, 0);
+	if (ev.verdict == ECHO_VERDICT_ECHO) {
+		(void)batch_plan_add(&w->plan, msg, 0, msg->len);
+		ev.send_rc = flush(w);
 	}
-	log_outcome(w, &s->peer, dropped, len, rc);
-	funlockfile(w->config->transcript);
+	ev.kind = SERVE_EVENT_DONE;
+	w->config->on_event(&ev, w->config->event_ctx);
 	hold_wake(0);
-}
-
-/*
- * Every datagram of one message (a GRO run is many), each decided on its
- * own; consecutive echoed ones are replied to as a run, split where
- * decisions differ, at SERVE_MAX_SEGMENTS and at the family maximum.  A
- * run goes out in place because an echo reply is always the whole request
- * itself (echo.h's first invariant, unit-tested and fuzzed).
- */
-static void serve_slot(struct worker *w, struct slot *s, const uint8_t *base, size_t len,
-		       size_t captured)
-{
-	size_t seg = s->seg > 0 && s->seg < len ? s->seg : len;
-	size_t cap = echo_family_max(&s->peer);
-	size_t start = 0, n = 0;
-
-	for (size_t off = 0;; off += seg) {
-		size_t dlen = len - off < seg ? len - off : seg;
-		enum echo_verdict v = decide(w, &s->peer, base + off, dlen, off + dlen > captured);
-
-		if (n > 0 && (v != ECHO_VERDICT_ECHO || n == SERVE_MAX_SEGMENTS ||
-			      off + dlen - start > cap)) {
-			reply_run(w, s, start, off - start, seg, n);
-			n = 0;
-		}
-		if (v == ECHO_VERDICT_ECHO && n++ == 0)
-			start = off;
-		if (off + dlen >= len) {
-			if (n > 0)
-				reply_run(w, s, start, off + dlen - start, seg, n);
-			return;
-		}
-	}
 }
 
 /*
@@ -700,26 +508,37 @@ static int receive_batch(struct worker *w, unsigned vlen, int flags)
 	}
 }
 
+/* --echo-plus: a request too big or rate limited counts as a failure. */
+static void unanswered(void *ctx, size_t len)
+{
+	plusserve_failed(ctx, len);
+}
+
 static void serve_batch(struct worker *w, unsigned n)
 {
 	if (w->config->plus != NULL)
 		w->recv_ts = plusserve_now(w->config->plus);
 	/* The clock is read only when a limiter needs it. */
-	w->now_us = w->config->limiter != NULL ? net_now_us() : 0;
+	w->rules.now_us = w->config->limiter != NULL ? net_now_us() : 0;
 	for (unsigned i = 0; i < n; i++) {
-		struct slot *s = &w->slots[i];
-		uint8_t *base = w->bufs + (size_t)i * SERVE_BUF_SIZE;
-		size_t len = w->rx[i].msg_len;
-		size_t captured = (w->rx[i].msg_hdr.msg_flags & MSG_TRUNC) ? SERVE_BUF_SIZE : len;
+		struct batch_msg msg;
+		size_t next = 0;
 
-		read_slot(w, s, &w->rx[i].msg_hdr);
-		if (w->repr != NULL)
-			serve_logged(w, s, base, len, captured);
-		else
-			serve_slot(w, s, base, len, captured);
+		read_slot(w, &w->slots[i], &w->rx[i].msg_hdr);
+		msg = message(w, i);
+		if (w->config->on_event != NULL) {
+			serve_reported(w, &msg);
+			continue;
+		}
+		lock_limiter(w, 1);
+		while (batch_plan_message(&w->plan, &w->rules, &w->counters, &msg, &next)) {
+			lock_limiter(w, 0);
+			(void)flush(w);
+			lock_limiter(w, 1);
+		}
+		lock_limiter(w, 0);
 	}
-	if (w->ntx > 0)
-		(void)flush(w);
+	(void)flush(w);
 }
 
 /*
@@ -751,35 +570,6 @@ static void answer_report(struct worker *w)
 }
 
 /*
- * One receive call per wake-up: a single recvmsg, as in the textbook loop,
- * or a batch (recvmmsg) that also takes whatever else is queued.  A batch
- * that finds one datagram pays a dequeue attempt that hears EAGAIN; one
- * that finds two saves a receive and a send call (the replies leave in one
- * sendmmsg).  Which pays depends on the load, and on the host from one
- * minute to the next: with two clients of one 65,507-byte request in
- * flight each, the loop that always batches cost 4% less CPU per echo
- * than the textbook loop in one paired run and 3% more half an hour later.
- * Batching also feeds itself: replies that leave together bring the next
- * requests back together.  In that load, 35-56% of this worker's batches
- * found two when it batched on, but only 5% of the single look every 16th
- * receive did when it received singly.
- *
- * So the worker batches for as long as batches pay at all: yield is how
- * often recent batches found more than one (a moving average, 1/8 weight,
- * in 1/256ths), and it batches while that is at least 1 in 16
- * (SERVE_BATCH_WORTH).  A batch that found more than one lifts the average
- * to at least 2 in 16 by itself, so the next receive is a batch too (a
- * queue building up is emptied at once).  Otherwise, as with one client of
- * one request in flight, it receives singly and batches every
- * SERVE_SINGLE_RUN-th time, to look again.  Against the earlier rule (a
- * batch every 16th receive only): 0.993x the CPU per echo in that load
- * (six pairs, 0.977..1.007), and no change with one client.
- */
-#define SERVE_SINGLE_RUN 16u
-#define SERVE_YIELD_ALL 256u
-#define SERVE_BATCH_WORTH (SERVE_YIELD_ALL / 16)
-
-/*
  * Receive, decide, reply until the halt flag is set.  The worker sleeps in
  * the receive call itself, one system call per wake-up: a ppoll before
  * every receive cost 15% more CPU per 65,507-byte echo at one datagram per
@@ -788,20 +578,16 @@ static void answer_report(struct worker *w)
  */
 static int worker_loop(struct worker *w)
 {
+	struct batch_rhythm rhythm;
 	int rc = 0;
-	unsigned singles = 0;             /* single receives since the last batch */
-	unsigned yield = SERVE_YIELD_ALL; /* how often a batch found more than one, in 1/256ths */
 
+	batch_rhythm_init(&rhythm);
 	while (rc == 0 && !stopped(w)) {
-		int batch = yield >= SERVE_BATCH_WORTH || singles + 1 >= SERVE_SINGLE_RUN;
+		int batch = batch_rhythm_batch(&rhythm);
 		int n = receive_batch(w, batch ? w->batch : 1, MSG_WAITFORONE);
 
-		if (n > 0 && batch) {
-			yield = yield - yield / 8 + (n > 1 ? SERVE_YIELD_ALL / 8 : 0);
-			singles = 0;
-		} else if (n > 0) {
-			singles++;
-		}
+		if (n > 0)
+			batch_rhythm_note(&rhythm, batch, (unsigned)n);
 		if (n < 0)
 			rc = n;
 		else if (n > 0)
@@ -818,14 +604,13 @@ static void worker_free(struct worker *w)
 	free(w->slots);
 	free(w->rx);
 	free(w->rxiov);
-	free(w->repr);
 }
 
 /* Everything the worker will ever use, allocated and touched now (RSS does not grow later). */
 static int worker_init(struct worker *w, int fd, const struct serve_config *config)
 {
 	uint64_t drops;
-	int rc;
+	int rc, batched;
 
 	memset(w, 0, sizeof(*w));
 	/* The worker sleeps in its receive calls: they must block. */
@@ -836,7 +621,7 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	w->wake_fd = -1;
 	w->config = config;
 	atomic_init(&w->done_gen, 0);
-	w->batch = config->transcript != NULL ? 1 : SERVE_BATCH;
+	w->batch = config->on_event != NULL ? 1 : SERVE_BATCH;
 	/*
 	 * Page-aligned, so every slot starts on a cache line: malloc's 16-byte
 	 * offset made each 64 KiB copy in and out of a slot straddle lines,
@@ -847,10 +632,7 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	w->slots = calloc(w->batch, sizeof(*w->slots));
 	w->rx = calloc(w->batch, sizeof(*w->rx));
 	w->rxiov = calloc(w->batch, sizeof(*w->rxiov));
-	if (config->transcript != NULL)
-		w->repr = malloc(REPR_MAX_LEN(SERVE_BUF_SIZE) + 1);
-	if (w->bufs == NULL || w->slots == NULL || w->rx == NULL || w->rxiov == NULL ||
-	    (config->transcript != NULL && w->repr == NULL)) {
+	if (w->bufs == NULL || w->slots == NULL || w->rx == NULL || w->rxiov == NULL) {
 		worker_free(w);
 		return -ENOMEM;
 	}
@@ -865,18 +647,17 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	}
 	w->written = w->batch; /* the first receive sets every slot's lengths */
 	/*
-	 * GRO and GSO only without a transcript, which shows datagrams one at a
-	 * time.  Without GRO (an old kernel) every message is one datagram.
+	 * GRO and GSO only on the batched path: events show datagrams one at a
+	 * time.  No UDP_GRO (before Linux 5.0): no UDP_SEGMENT either, perhaps,
+	 * and a kernel that ignores the control message would send a run as
+	 * one datagram.  Plain replies only, then.
 	 */
-	w->gso = config->transcript == NULL;
-	w->gso_max_seg = SERVE_BUF_SIZE;
-	/*
-	 * No UDP_GRO (before Linux 5.0): no UDP_SEGMENT either, perhaps, and a
-	 * kernel that ignores the control message would send a run as one
-	 * datagram.  Plain replies only, then.
-	 */
-	if (net_set_gro(fd, w->gso) != 0)
-		w->gso = 0;
+	batched = config->on_event == NULL;
+	batch_plan_init(&w->plan, net_set_gro(fd, batched) == 0 && batched);
+	w->rules = (struct batch_rules){.policy = config->policy,
+					.limiter = config->limiter,
+					.unanswered = config->plus != NULL ? unanswered : NULL,
+					.ctx = config->plus};
 	/*
 	 * The kernel's drop count is read once at the end.  SO_RXQ_OVFL, the
 	 * count with every datagram, cost a call per receive in the kernel
@@ -892,14 +673,6 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	 */
 	w->wildcard = net_is_wildcard(fd) != 0;
 	return 0;
-}
-
-static void waiting(const struct serve_config *config)
-{
-	if (config->transcript != NULL) {
-		fputs("\nwaiting to receive message\n", config->transcript);
-		fflush(config->transcript);
-	}
 }
 
 struct group {
@@ -977,20 +750,6 @@ static int start_worker(struct worker *w)
 	return -rc;
 }
 
-static void sum_counters(struct serve_counters *total, const struct serve_counters *c)
-{
-	total->received += c->received;
-	total->bytes_in += c->bytes_in;
-	total->echoed += c->echoed;
-	total->bytes_out += c->bytes_out;
-	for (int v = 0; v < ECHO_VERDICT_COUNT; v++)
-		total->dropped[v] += c->dropped[v];
-	total->truncated += c->truncated;
-	total->send_errors += c->send_errors;
-	total->recv_errors += c->recv_errors;
-	total->kernel_drops += c->kernel_drops;
-}
-
 /* Waits (bounded) for worker w to answer report gen; adds its counters to *totals. */
 static int collect_one(struct worker *w, unsigned gen, struct serve_counters *totals)
 {
@@ -1008,7 +767,7 @@ static int collect_one(struct worker *w, unsigned gen, struct serve_counters *to
 			(void)pthread_kill(w->thread, SERVE_WAKE_SIGNAL);
 		nanosleep(&step, NULL);
 	}
-	sum_counters(totals, done == SERVE_REPORT_ENDED ? &w->counters : &w->snapshot);
+	serve_counters_add(totals, done == SERVE_REPORT_ENDED ? &w->counters : &w->snapshot);
 	return 0;
 }
 
@@ -1076,7 +835,6 @@ int serve_run_workers(const int *fds, size_t n, const struct serve_config *confi
 		rc = -errno;
 		goto out;
 	}
-	waiting(config);
 	for (; started < n && rc == 0; started++) {
 		struct worker *w = &g.workers[started];
 
@@ -1102,7 +860,7 @@ int serve_run_workers(const int *fds, size_t n, const struct serve_config *confi
 			return -ETIMEDOUT;
 		if (rc == 0)
 			rc = g.workers[i].rc;
-		sum_counters(counters, &g.workers[i].counters);
+		serve_counters_add(counters, &g.workers[i].counters);
 		worker_free(&g.workers[i]);
 	}
 	sigaction(SERVE_WAKE_SIGNAL, &saved, NULL);
@@ -1117,33 +875,4 @@ int serve_run(int fd, const struct serve_config *config, struct serve_counters *
 	      const volatile sig_atomic_t *stop, const sigset_t *waitmask)
 {
 	return serve_run_workers(&fd, 1, config, counters, stop, waitmask);
-}
-
-uint64_t serve_dropped_total(const struct serve_counters *counters)
-{
-	uint64_t total = counters->truncated + counters->send_errors;
-
-	for (int v = ECHO_VERDICT_ECHO + 1; v < ECHO_VERDICT_COUNT; v++)
-		total += counters->dropped[v];
-	return total;
-}
-
-void serve_format_summary(char *out, size_t cap, const struct serve_counters *counters)
-{
-	const struct serve_counters *ct = counters;
-
-	size_t n = (size_t)snprintf(out, cap,
-				    "summary: received=%" PRIu64 " bytes_in=%" PRIu64
-				    " echoed=%" PRIu64 " bytes_out=%" PRIu64 " dropped=%" PRIu64,
-				    ct->received, ct->bytes_in, ct->echoed, ct->bytes_out,
-				    serve_dropped_total(ct));
-
-	for (int v = ECHO_VERDICT_ECHO + 1; v < ECHO_VERDICT_COUNT && n < cap; v++)
-		n += (size_t)snprintf(out + n, cap - n, " %s=%" PRIu64,
-				      echo_verdict_name((enum echo_verdict)v), ct->dropped[v]);
-	if (n < cap)
-		snprintf(out + n, cap - n,
-			 " truncated=%" PRIu64 " send_errors=%" PRIu64 " recv_errors=%" PRIu64
-			 " kernel_drops=%" PRIu64,
-			 ct->truncated, ct->send_errors, ct->recv_errors, ct->kernel_drops);
 }

@@ -14,6 +14,7 @@
 
 #include "options.h"
 #include "privilege.h"
+#include "transcript.h"
 #include "udpecho/addr.h"
 #include "udpecho/net.h"
 #include "udpecho/plusserve.h"
@@ -296,6 +297,8 @@ static int run(const struct sockets *sk, struct serve_config *config, const sigs
 	for (size_t i = 0; i < sk->lines; i++)
 		printf("starting up on %s port %u\n", sk->names[i], sk->ports[i]);
 	fflush(stdout);
+	if (config->on_event != NULL)
+		transcript_waiting(config->event_ctx);
 	memset(counters, 0, sizeof(*counters));
 	if (sk->n == 1)
 		return serve_run(sk->fds[0], config, counters, &stop_requested, waitmask);
@@ -346,14 +349,13 @@ static void print_summary(const struct serve_counters *totals, void *ctx)
 
 static int serve(struct server_opts *opts)
 {
-	struct serve_config config = {.policy = &opts->policy,
-				      .transcript = opts->verbose ? stdout : NULL,
-				      .report = &report_requested,
-				      .on_report = print_summary};
+	struct serve_config config = {
+		.policy = &opts->policy, .report = &report_requested, .on_report = print_summary};
 	struct serve_counters counters;
 	struct ratelimit limiter;
 	struct ratelimit_slot *slots = NULL;
 	struct plusserve plus;
+	struct transcript transcript;
 	struct sockets sk;
 	sigset_t waitmask;
 	char summary[512];
@@ -393,11 +395,23 @@ static int serve(struct server_opts *opts)
 		plusserve_init(&plus); /* the service starts now: the time stamps' origin */
 		config.plus = &plus;
 	}
+	if (opts->verbose) {
+		if (transcript_init(&transcript, stdout) != 0) {
+			fprintf(stderr, "%s: %s\n", PROG, strerror(ENOMEM));
+			close_sockets(&sk);
+			free(slots);
+			return 1;
+		}
+		config.on_event = transcript_event;
+		config.event_ctx = &transcript;
+	}
 	rc = run(&sk, &config, &waitmask, &counters);
 	if (rc == -ETIMEDOUT)
 		abandon_stdout();
 	close_sockets(&sk);
 	free(slots);
+	if (opts->verbose)
+		transcript_free(&transcript);
 	serve_format_summary(summary, sizeof(summary), &counters);
 	printf("%s\n", summary);
 	fflush(stdout);

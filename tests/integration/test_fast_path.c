@@ -230,22 +230,45 @@ static void test_run_split_by_rate_limit(void **state)
 	free(summary);
 }
 
-/* Waits until pid is stopped (state T in /proc/PID/stat). */
+/* Is thread tid of pid stopped (state T in /proc/PID/task/TID/stat)? */
+static int thread_stopped(pid_t pid, const char *tid)
+{
+	char path[320];
+	char *stat;
+	const char *paren;
+	int stopped;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, tid);
+	stat = read_file(path, NULL);
+	if (stat == NULL)
+		return 1; /* ended */
+	paren = strrchr(stat, ')');
+	stopped = paren != NULL && paren[1] == ' ' && paren[2] == 'T';
+	free(stat);
+	return stopped;
+}
+
+/*
+ * Waits until every thread of pid is stopped.  The main thread stops
+ * first; a worker may still be on its way out of its receive call, and
+ * would take a datagram sent now on its own.
+ */
 static void wait_stopped(pid_t pid)
 {
-	char path[64];
+	char dir[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
 	for (int i = 0; i < 500; i++) {
-		char *stat = read_file(path, NULL);
-		const char *paren;
-		int stopped;
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		int all = d != NULL;
 
-		assert_non_null(stat);
-		paren = strrchr(stat, ')');
-		stopped = paren != NULL && paren[1] == ' ' && paren[2] == 'T';
-		free(stat);
-		if (stopped)
+		while (all && (e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.' && !thread_stopped(pid, e->d_name))
+				all = 0;
+		if (d != NULL)
+			closedir(d);
+		if (all)
 			return;
 		usleep(2000);
 	}
