@@ -101,6 +101,52 @@ int batch_plan_add(struct batch_plan *plan, const struct batch_msg *msg, size_t 
 	return plan->nspans == BATCH_SPANS;
 }
 
+/*
+ * Plan n echoed datagrams of seg bytes each, contiguous in msg from off: a
+ * GRO run, added a message's worth at a time.  Returns how many were
+ * added: fewer than n when the plan became full.
+ */
+static size_t add_run(struct batch_plan *plan, const struct batch_msg *msg, size_t off, size_t seg,
+		      size_t n)
+{
+	size_t cap = echo_family_max(msg->route->peer), done = 0;
+
+	while (done < n && plan->nspans < BATCH_SPANS) {
+		struct batch_span *span;
+		struct batch_send *s;
+		size_t k;
+
+		if (!joins_last(plan, msg->route, seg)) {
+			(void)batch_plan_add(plan, msg, off + done * seg, seg);
+			done++;
+			continue;
+		}
+		/*
+		 * As many as the last message takes: its segment count, the
+		 * family maximum; one when shorter than its segments (it ends it).
+		 */
+		s = &plan->sends[plan->nsends - 1];
+		span = &plan->spans[plan->nspans - 1];
+		k = seg < s->seg ? 1 : n - done;
+		if (k > BATCH_MAX_SEGMENTS - s->segs)
+			k = BATCH_MAX_SEGMENTS - s->segs;
+		if (k > (cap - s->bytes) / seg)
+			k = (cap - s->bytes) / seg;
+		if (span->slot == msg->slot && span->off + span->len == off + done * seg) {
+			span->len += k * seg;
+		} else {
+			plan->spans[plan->nspans++] =
+				(struct batch_span){msg->slot, off + done * seg, k * seg};
+			s->nspans++;
+		}
+		s->segs += (unsigned)k;
+		s->bytes += k * seg;
+		s->last = seg;
+		done += k;
+	}
+	return done;
+}
+
 int batch_plan_message(struct batch_plan *plan, const struct batch_rules *rules,
 		       struct serve_counters *counters, const struct batch_msg *msg, size_t *next)
 {
@@ -135,6 +181,25 @@ int batch_plan_message(struct batch_plan *plan, const struct batch_rules *rules,
 							msg->data != NULL ? msg->data + off : NULL,
 							len, &reply);
 				known_len = len;
+			}
+			/*
+			 * Without a limiter every datagram of this length gets the
+			 * same verdict: the run's full-length datagrams up to its end
+			 * or the truncation are echoed together.
+			 */
+			if (known == ECHO_VERDICT_ECHO && rules->limiter == NULL && len == seg &&
+			    len > 0) {
+				size_t end = msg->len < msg->captured ? msg->len : msg->captured;
+				size_t added = add_run(plan, msg, off, seg, (end - off) / seg);
+
+				counters->received += added - 1;
+				counters->bytes_in += (added - 1) * seg;
+				off += added * seg;
+				if (off >= msg->len) {
+					*next = off;
+					return 0;
+				}
+				continue;
 			}
 			verdict = echo_limit(known, rules->limiter, rules->now_us, peer);
 			count_drop(rules, counters, verdict, len);

@@ -304,6 +304,15 @@ static void test_short_datagram_ends_a_run(void **state)
 	assert_int_equal(w.nsent, 2);
 	expect_sent(&w, 0, &a, first, 2);
 	expect_sent(&w, 1, &a, second, 2);
+
+	/* A GRO run of shorter datagrams: its first ends the message, the rest start one. */
+	world(&w, 1);
+	receive(&w, &a, 100, 1, 100);
+	receive(&w, &a, 50, 3, 50);
+	serve(&w);
+	assert_int_equal(w.nsent, 2);
+	expect_sent(&w, 0, &a, first, 2);
+	expect_sent(&w, 1, &a, second, 2);
 }
 
 /* Replies to one peer that must leave from different addresses (a wildcard bind) never join. */
