@@ -272,7 +272,7 @@ cpu_limit=1.03
 # independently; on one CPU A/A pairs agree within 0.5%.)  An A/A pair, the
 # mmsg loop against itself, shows what noise is left: the resolution of
 # these ratios.
-declare -A pcpu aa_lo aa_hi ab_cpu ab_rate
+declare -A pcpu aa_lo aa_hi ab_cpu ab_rate aau_lo aau_hi
 paired_loads=("--size 64" "--size 64 --gso" "--size 1400" "--size 1400 --gso" \
 	"--size 65507 --window 1")
 paired_baselines=("textbook loop" "mmsg loop" "gro loop")
@@ -293,6 +293,10 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 				pair "$(command_of udpecho-server)" "$(command_of "$ab_name")" "$load" \
 					>>"$tmp/p.ab"
 				cat "$tmp/pair.rates" >>"$tmp/p.abrate"
+				# udpecho-server against itself: its own noise, which the
+				# mmsg loop's understates (its load spreads less evenly).
+				pair "$(command_of udpecho-server)" "$(command_of udpecho-server)" \
+					"$load" >>"$tmp/p.aau"
 			fi
 			pair "$(command_of "mmsg loop")" "$(command_of "mmsg loop")" "$load" >>"$tmp/p.aa"
 		done
@@ -303,7 +307,9 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 		if [ -n "$ab_name" ]; then
 			ab_cpu[$load]=$(median <"$tmp/p.ab")
 			ab_rate[$load]=$(median <"$tmp/p.abrate")
-			rm -f "$tmp/p.ab" "$tmp/p.abrate"
+			aau_lo[$load]=$(sort -g "$tmp/p.aau" | head -1)
+			aau_hi[$load]=$(sort -g "$tmp/p.aau" | tail -1)
+			rm -f "$tmp/p.ab" "$tmp/p.abrate" "$tmp/p.aau"
 		fi
 		aa_lo[$load]=$(sort -g "$tmp/p.aa" | head -1)
 		aa_hi[$load]=$(sort -g "$tmp/p.aa" | tail -1)
@@ -315,21 +321,26 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	if [ -n "$ab_name" ]; then
 		echo
 		echo "A/B: new udpecho-server over $ab_rev's, CPU per echo and echoes/s, paired as"
-		echo "above (the two at once on CPU 0; medians as above), beside the A/A noise above:"
-		printf '%-24s %14s %14s %22s\n' load "CPU/echo" "echoes/s" "A/A mmsg (min..max)"
+		echo "above (the two at once on CPU 0; medians as above), beside two A/A pairs' spread:"
+		printf '%-24s %14s %14s %22s %22s\n' load "CPU/echo" "echoes/s" "A/A mmsg (min..max)" \
+			"A/A udpecho (min..max)"
 		for load in "${paired_loads[@]}"; do
-			printf '%-24s %13.3fx %13.3fx %12.3f..%.3f\n' "$load" "${ab_cpu[$load]}" \
-				"${ab_rate[$load]}" "${aa_lo[$load]}" "${aa_hi[$load]}"
+			printf '%-24s %13.3fx %13.3fx %12.3f..%.3f %12.3f..%.3f\n' "$load" \
+				"${ab_cpu[$load]}" "${ab_rate[$load]}" "${aa_lo[$load]}" "${aa_hi[$load]}" \
+				"${aau_lo[$load]}" "${aau_hi[$load]}"
 		done
 		# MET says this run cannot tell the new from the old in CPU per echo:
-		# the ratio is within what the A/A pairs spread to.  It does not prove
-		# them equal; a MISSED with few rounds wants a rerun with more.  Which
-		# side of an A/A pair is "new" is arbitrary, so an A/A ratio of 0.99 is
-		# also one of 1.0101: the bound is the larger of max and 1 / min.
+		# the ratio is within what the A/A pairs (mmsg and udpecho-server, each
+		# against itself) spread to.  It does not prove them equal; a MISSED
+		# with few rounds wants a rerun with more.  Which side of an A/A pair
+		# is "new" is arbitrary, so an A/A ratio of 0.99 is also one of
+		# 1.0101: the bound is the largest of each pair's max and 1 / min.
 		echo
 		for load in "${paired_loads[@]}"; do
 			if [ -n "${aa_hi[$load]:-}" ]; then
-				limit=$(echo "m = 1 / ${aa_lo[$load]}; if (${aa_hi[$load]} > m) m = ${aa_hi[$load]}; m" | bc -l)
+				limit=$(echo "m = 1 / ${aa_lo[$load]}; if (${aa_hi[$load]} > m) m = ${aa_hi[$load]}
+					if (1 / ${aau_lo[$load]} > m) m = 1 / ${aau_lo[$load]}
+					if (${aau_hi[$load]} > m) m = ${aau_hi[$load]}; m" | bc -l)
 				what="A/A bound"
 			else
 				limit=$cpu_limit

@@ -570,11 +570,10 @@ static void answer_report(struct worker *w)
 }
 
 /*
- * Receive, decide, reply until the halt flag is set.  The worker sleeps in
+ * Receive, plan, send until the halt flag is set.  The worker sleeps in
  * the receive call itself, one system call per wake-up: a ppoll before
- * every receive cost 15% more CPU per 65,507-byte echo at one datagram per
- * wake-up, and a receive timeout (to look at the flag now and then) 0.7%
- * more, both measured against the textbook loop.
+ * every receive, or a receive timeout (to look at the flag now and then),
+ * costs CPU per echo (docs/benchmarks.md).
  */
 static int worker_loop(struct worker *w)
 {
@@ -624,9 +623,7 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 	w->batch = config->on_event != NULL ? 1 : SERVE_BATCH;
 	/*
 	 * Page-aligned, so every slot starts on a cache line: malloc's 16-byte
-	 * offset made each 64 KiB copy in and out of a slot straddle lines,
-	 * 2.5% more CPU per 65,507-byte echo (measured against the textbook
-	 * loop on one CPU).
+	 * offset makes each 64 KiB copy in and out of a slot straddle lines.
 	 */
 	w->bufs = aligned_alloc(SERVE_BUF_ALIGN, (size_t)w->batch * SERVE_BUF_SIZE);
 	w->slots = calloc(w->batch, sizeof(*w->slots));
@@ -660,9 +657,9 @@ static int worker_init(struct worker *w, int fd, const struct serve_config *conf
 					.ctx = config->plus};
 	/*
 	 * The kernel's drop count is read once at the end.  SO_RXQ_OVFL, the
-	 * count with every datagram, cost a call per receive in the kernel
-	 * (1-2% of the server's CPU at 64 bytes) and missed the drops after
-	 * the last datagram; it stays only for kernels without SO_MEMINFO.
+	 * count with every datagram, costs a call per receive in the kernel
+	 * and misses the drops after the last datagram; it stays only for
+	 * kernels without SO_MEMINFO.
 	 */
 	w->drops_at_end = net_socket_drops(fd, &drops) == 0;
 	if (!w->drops_at_end)
@@ -697,9 +694,7 @@ static void *worker_main(void *arg)
 	/*
 	 * A file table of its own: while the table is shared (a process with
 	 * threads), every system call on a descriptor takes and drops a
-	 * reference to its file, 0.75% of the CPU per 65,507-byte echo at one
-	 * datagram per wake-up, measured against the same loop in a
-	 * single-threaded process.  The copy holds what the worker uses: its
+	 * reference to its file.  The copy holds what the worker uses: its
 	 * socket, wake_fd and the transcript's.  Without it (ENOMEM), the
 	 * shared table works the same, only slower.
 	 */
