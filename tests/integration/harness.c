@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,40 @@ const char *harness_client_bin;
 const char *harness_golden_dir;
 const char *harness_zoo_bin;
 const char *harness_relay_bin;
+
+/*
+ * Every child not yet waited for.  A test that fails (cmocka jumps out of
+ * it) leaves its servers running: they are killed when the test program
+ * exits, however it exits (a normal exit: reap_children; a crash: each
+ * child's PR_SET_PDEATHSIG).
+ */
+#define HARNESS_MAX_CHILDREN 256
+static pid_t children[HARNESS_MAX_CHILDREN];
+static size_t nchildren;
+
+static void forget_child(pid_t pid)
+{
+	for (size_t i = 0; i < nchildren; i++) {
+		if (children[i] == pid) {
+			children[i] = children[--nchildren];
+			return;
+		}
+	}
+}
+
+static void reap_children(void)
+{
+	for (size_t i = 0; i < nchildren; i++) {
+		/* Only a child still ours and running: one a test reaped itself is gone. */
+		if (waitpid(children[i], NULL, WNOHANG) != 0)
+			continue;
+		kill(children[i], SIGKILL);
+		waitpid(children[i], NULL, 0);
+		fprintf(stderr, "harness: pid %d was still running at exit, killed\n",
+			(int)children[i]);
+	}
+	nchildren = 0;
+}
 
 int harness_init(int argc, char **argv)
 {
@@ -35,6 +70,7 @@ int harness_init(int argc, char **argv)
 	harness_relay_bin = argc > 5 ? argv[5] : NULL;
 	/* A test must never die because a child closed a pipe. */
 	signal(SIGPIPE, SIG_IGN);
+	atexit(reap_children);
 	return 0;
 }
 
@@ -61,17 +97,23 @@ int proc_spawn(struct proc *p, const char *const *argv)
 
 int proc_spawn_with(struct proc *p, const char *const *argv, void (*setup)(void *ctx), void *ctx)
 {
+	pid_t parent;
 	int out = temp_file(p->out_path, sizeof(p->out_path), "out");
 	int err = temp_file(p->err_path, sizeof(p->err_path), "err");
 
 	p->status = -1;
 	if (out < 0 || err < 0)
 		return -1;
+	parent = getpid();
 	p->pid = fork();
 	if (p->pid < 0)
 		return -1;
 	if (p->pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
+
+		/* Dies with the test program, even one that crashed. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(127);
 
 		dup2(devnull, 0);
 		dup2(out, 1);
@@ -81,6 +123,8 @@ int proc_spawn_with(struct proc *p, const char *const *argv, void (*setup)(void 
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	if (nchildren < HARNESS_MAX_CHILDREN)
+		children[nchildren++] = p->pid;
 	close(out);
 	close(err);
 	return 0;
@@ -98,12 +142,14 @@ int proc_wait(struct proc *p, int timeout_ms)
 		if (r < 0 || waited >= timeout_ms) {
 			kill(p->pid, SIGKILL);
 			waitpid(p->pid, &status, 0);
+			forget_child(p->pid);
 			fprintf(stderr, "harness: pid %d did not exit within %d ms, killed\n",
 				(int)p->pid, timeout_ms);
 			return -1;
 		}
 		sleep_ms(5);
 	}
+	forget_child(p->pid);
 	p->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "harness: pid %d died of signal %d\n", (int)p->pid,

@@ -2,6 +2,7 @@
  * test_server.c: udpecho-server over real loopback sockets, IPv4 and IPv6.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -283,9 +284,12 @@ static void test_idle_server_stops_on_sigint(void **state)
 		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 
 		print_message("idle server stopped %ld ms after signal %d\n", ms, sig);
-		/* A bound, not a benchmark: the design target is 100 ms, the harness polls every 5.
+		/*
+		 * A bound, not a benchmark: the design target is 100 ms; what it
+		 * rules out is a stop that waits for a datagram or a timeout.
+		 * Well above what a loaded host takes to schedule the server.
 		 */
-		assert_true(ms < 500);
+		assert_true(ms < 1500);
 		proc_cleanup(&s.proc);
 	}
 }
@@ -357,6 +361,37 @@ static void wait_in_write(pid_t pid)
 		usleep(1000);
 	}
 	fail_msg("pid %d never blocked in write(2)", (int)pid);
+}
+
+/* Waits until one of pid's threads (a worker) sleeps in write(2). */
+static void wait_thread_in_write(pid_t pid)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	for (int waited = 0; waited < HARNESS_WAIT_MS; waited++) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		int in_write = 0;
+
+		while (d != NULL && !in_write && (e = readdir(d)) != NULL) {
+			char path[384];
+			char *text;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/syscall", dir, e->d_name);
+			text = read_file(path, NULL);
+			in_write = text != NULL && strncmp(text, "1 ", 2) == 0;
+			free(text);
+		}
+		if (d != NULL)
+			closedir(d);
+		if (in_write)
+			return;
+		usleep(1000);
+	}
+	fail_msg("no thread of pid %d blocked in write(2)", (int)pid);
 }
 
 /* Reads rd until want has been seen; returns what it read, the filler's NULs left out. */
@@ -446,7 +481,7 @@ static void test_stop_with_a_stalled_transcript_reader(void **state)
 	/* Its repr, \xff for each byte, is 240 KB: far more than a pipe holds. */
 	memset(request, 0xff, 60000);
 	assert_int_equal(sendto(fd, request, 60000, 0, (struct sockaddr *)&to, tolen), 60000);
-	usleep(200000); /* the worker is in write(2) now, the pipe being full */
+	wait_thread_in_write(p.pid); /* the worker, the pipe being full */
 	assert_int_equal(kill(p.pid, SIGTERM), 0);
 	assert_int_equal(proc_wait(&p, HARNESS_WAIT_MS), 1);
 	err = proc_stderr(&p);
@@ -485,7 +520,7 @@ static void test_sighup_with_a_stalled_transcript_reader(void **state)
 	tolen = udp_addr("127.0.0.1", port, &to);
 	memset(request, 0xff, 60000); /* a 240 KB repr: more than the pipe holds */
 	assert_int_equal(sendto(fd, request, 60000, 0, (struct sockaddr *)&to, tolen), 60000);
-	usleep(200000);
+	wait_thread_in_write(p.pid);
 	assert_int_equal(kill(p.pid, SIGHUP), 0);
 	for (int waited = 0; waited < HARNESS_WAIT_MS; waited += 10) {
 		free(err);
@@ -635,10 +670,14 @@ static void test_allow_list_answers_only_its_prefixes(void **state)
 	stop_expecting(&s, SIGTERM, " echoed=1 ", " not_allowed=1 ");
 }
 
-/* 30 datagrams at once against 10 a second with bursts of 5: 5 pass, the rest are counted. */
+/*
+ * 30 datagrams at once against 1 a second with bursts of 5: 5 pass, the rest
+ * are counted.  (At 10 a second a loaded host that took 200 ms over the 30
+ * refilled two tokens.)
+ */
 static void test_rate_limit_per_source(void **state)
 {
-	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", "--rate-limit", "10,5", NULL};
+	const char *args[] = {"--bind", "127.0.0.1", "--port", "0", "--rate-limit", "1,5", NULL};
 	struct sockaddr_storage to, from;
 	socklen_t tolen;
 	struct server s;
@@ -655,7 +694,7 @@ static void test_rate_limit_per_source(void **state)
 		assert_int_equal(sendto(a, request, 64, 0, (struct sockaddr *)&to, tolen), 64);
 	while (udp_recv(a, reply, sizeof(reply), &from, SILENCE_MS) == 64)
 		answered++;
-	/* A burst of 5, and perhaps one more token refilled while the 30 went out. */
+	/* A burst of 5, and one more token if a second passed while the 30 went out. */
 	assert_true(answered >= 5 && answered <= 6);
 	/* Another source has its own bucket. */
 	expect_exact_echo(b, "127.0.0.1", s.port, 64);
