@@ -8,7 +8,7 @@
 #   fuzz_HARNESS.options            max_len = 65507, the largest IPv4 datagram
 cd "$SRC/udpecho"
 
-harnesses=(handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch)
+harnesses=(handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch livefuzz)
 obj=$WORK/udpecho-build
 rm -rf "$obj"
 mkdir -p "$obj/generated/udpecho"

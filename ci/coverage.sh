@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 threshold=${1:-95}
-harnesses=(handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch)
+harnesses=(handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch livefuzz)
 build=build/fuzz-coverage
 profdata=llvm-profdata-14
 llvmcov=llvm-cov-14

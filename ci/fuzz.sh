@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-harnesses=(handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch)
+harnesses=(handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch livefuzz)
 max_len=65507 # the largest IPv4 datagram
 
 usage() {

@@ -3,6 +3,7 @@
  * The first byte picks the target, the rest is its input:
  *   0 parse_port      1 parse_size      2 parse_duration   3 parse_hex
  *   4 parse_format_seconds              5 cli_next         6 addr_format_*
+ *   7 parse_proc_udp_port
  * Each is checked against a reference written here from the header's
  * contract (parse.h, cli.h, addr.h), not from src/core:
  *   - a value is accepted exactly when the reference accepts it, with the
@@ -11,7 +12,8 @@
  *   - parse_port's value re-formats to its text without leading zeros, and
  *     parse_port_span reads a span that is not NUL-terminated the same way;
  *     parse_hex gives at most strlen/2 bytes; parse_format_seconds' text
- *     parses back to the same duration;
+ *     parses back to the same duration; parse_proc_udp_port reads the
+ *     port a strspn reference finds, and leaves *out alone otherwise;
  *   - the scanner returns what a reference scanner returns, value pointers
  *     included, and CLI_END stays CLI_END;
  *   - addresses: host text equals inet_ntop's, every text is printable,
@@ -31,7 +33,7 @@
 #include "udpecho/cli.h"
 #include "udpecho/parse.h"
 
-enum { T_PORT, T_SIZE, T_DURATION, T_HEX, T_FORMAT, T_CLI, T_ADDR, T_COUNT };
+enum { T_PORT, T_SIZE, T_DURATION, T_HEX, T_FORMAT, T_CLI, T_ADDR, T_PROC, T_COUNT };
 
 /* ---- decimal: parse_port, parse_size ------------------------------------ */
 
@@ -402,6 +404,45 @@ static int fuzz_hex(struct fuzz_in *in)
 	return 0;
 }
 
+/* ---- parse_proc_udp_port ------------------------------------------------ */
+
+/* Spaces, a decimal slot and ':', spaces, 8 or 32 hex digits and ':', 4 hex digits, a space. */
+static int ref_proc_port(const char *s, uint16_t *out)
+{
+	static const char hex[] = "0123456789abcdefABCDEF";
+	char digits[5];
+	size_t n;
+
+	s += strspn(s, " ");
+	n = strspn(s, "0123456789");
+	if (n == 0 || s[n] != ':')
+		return -EINVAL;
+	s += n + 1;
+	s += strspn(s, " ");
+	n = strspn(s, hex);
+	if ((n != 8 && n != 32) || s[n] != ':')
+		return -EINVAL;
+	s += n + 1;
+	if (strspn(s, hex) != 4 || s[4] != ' ')
+		return -EINVAL;
+	memcpy(digits, s, 4);
+	digits[4] = '\0';
+	*out = (uint16_t)strtoul(digits, NULL, 16);
+	return 0;
+}
+
+static int fuzz_proc(struct fuzz_in *in)
+{
+	char *s = fuzz_rest_str(in);
+	uint16_t got = 0xbeef, want = 0xbeef;
+	int rc = parse_proc_udp_port(s, &got), want_rc = ref_proc_port(s, &want);
+
+	FUZZ_REQUIRE(rc == want_rc && got == want, "parse_proc_udp_port.reference",
+		     "'%s': rc %d port %u, the reference %d port %u", s, rc, got, want_rc, want);
+	free(s);
+	return 0;
+}
+
 /* ---- parse_format_seconds --------------------------------------------- */
 
 /* "S.F": whole seconds, then the microseconds without trailing zeros, at least one digit. */
@@ -749,6 +790,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case T_CLI:
 		(void)fuzz_cli(&in);
+		break;
+	case T_PROC:
+		(void)fuzz_proc(&in);
 		break;
 	default:
 		(void)fuzz_addr(&in);

@@ -44,7 +44,7 @@ cycle() {
 
 classic='This is the message.  It will be repeated.'
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch; do
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch livefuzz; do
 	mkdir -p "corpus/$h"
 	rm -f "corpus/$h"/seed-*
 done
@@ -196,7 +196,7 @@ seed ratelimit init-refused "$(rl 0 0 0 0 0)"
 seed ratelimit parse-text "$(txt '100,10')"
 
 # ---- parse: target byte, then its input (fuzz/fuzz_parse.c) -------------------
-port=00 size=01 dur=02 hex=03 fmt=04 cli=05 addr=06
+port=00 size=01 dur=02 hex=03 fmt=04 cli=05 addr=06 proc=07
 i=0
 for s in 0 65535 65536 00010000 '' -1 +1 ' 1' 0x10 99999999999999999999999 7x 70000x; do
 	seed parse "port-$((i++))-${s:-empty}" $port "$(txt "$s")"
@@ -223,6 +223,10 @@ seed parse hex-odd $hex 00 "$(txt 486)"
 seed parse hex-bad $hex 00 "$(txt zz)"
 seed parse hex-split-pair $hex 00 "$(txt '4 8')"
 seed parse hex-cap-2 $hex 82 "$(txt 48656c)"
+seed parse proc-udp-v4 $proc "$(txt '  482: 0100007F:1E61 00000000:0000 07 00000000:00000000')"
+seed parse proc-udp-v6 $proc "$(txt '   12: 00000000000000000000000000000000:0007 00000000000000000000000000000000:0000 07')"
+seed parse proc-udp-header $proc "$(txt '   sl  local_address rem_address   st tx_queue rx_queue')"
+seed parse proc-udp-5-digits $proc "$(txt '  1: 0100007F:1E610 ')"
 for us in 2000000 250000 1 0 1000000 86400000000 18446744073709551615; do
 	seed parse "format-seconds-$us" $fmt "$(u64 $us)" 27
 done
@@ -625,7 +629,39 @@ seed batch no-family "$(bhead 1 0 0 0)" "$(bmsg 4 64 3 64 0 0)" "$(bone 0 64)"
 seed batch whole-buffer "$(bhead 1 0 0 0)" "$(bmsg 2 1024 64 1024 0 0)" "$(bone 2 65527)" \
 	"$(bone 0 65507)" "$(bone 0 65508)"
 
-for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch; do
+# ---- livefuzz: a selector, then its section (fuzz/fuzz_livefuzz.c) -------------------
+# 0 generator: seed, max size, clients, corpus length and bytes.
+seed livefuzz gen-seed-1 00 "$(u64 1)" "$(u16 2000)" 03 10 "$(txt 'GET / HTTP/1.0\r\n')"
+seed livefuzz gen-max-0 00 "$(u64 7)" 0000 00 00
+seed livefuzz gen-ipv4-max 00 "$(u64 99)" "$(u16 4095)" 0f 04 deadbeef
+# 1 oracle: datagrams less one, replies; each datagram's client, length and bytes; each
+# reply an op (datagram index, bits 3-5 how changed: 1 a byte (then where, what), 2 cut
+# (then where), 3 grown (then the byte); bit 6 another socket, bit 7 another source); then
+# refused, exited and the probe (each % 4: 0 refused/exited; probe 1 answered).
+seed livefuzz oracle-exact 01 01 02 00 05 "$(txt first)" 01 06 "$(txt second)" 00 01 01 01 01
+seed livefuzz oracle-altered 01 00 01 00 05 "$(txt hello)" 08 02 07 01 01 01
+seed livefuzz oracle-cut 01 00 01 00 05 "$(txt hello)" 10 03 01 01 01
+seed livefuzz oracle-grown 01 00 01 00 05 "$(txt hello)" 18 21 01 01 01
+seed livefuzz oracle-crossed 01 01 02 00 05 "$(txt first)" 01 05 "$(txt other)" 40 01 01 01 01
+seed livefuzz oracle-source 01 00 01 00 05 "$(txt hello)" 80 01 01 01
+seed livefuzz oracle-duplicate 01 00 02 00 05 "$(txt hello)" 00 00 01 01 01
+seed livefuzz oracle-silent 01 00 00 00 05 "$(txt hello)" 01 01 03
+seed livefuzz oracle-refused 01 00 00 00 05 "$(txt hello)" 00 01 01
+seed livefuzz oracle-empty-both 01 01 02 00 00 01 00 00 01 01 01 01
+# 2 minimiser: bug kind (0 longer than, 1 a band of 8, 2 two bytes, 3 a length then a
+# longer one) and parameter, datagrams less one, each a length and bytes, then a budget.
+seed livefuzz min-over-100 02 00 "$(u16 100)" 01 "$(u16 300)" "$(rep 41 300)" "$(u16 5)" 4142434445 "$(u16 400)"
+seed livefuzz min-band 02 01 "$(u16 50)" 00 "$(u16 60)" "$(rep 00 60)" "$(u16 400)"
+seed livefuzz min-bytes 02 02 "$(u16 14099)" 00 "$(u16 8)" 0000133700000000 "$(u16 400)"
+seed livefuzz min-two 02 03 "$(u16 3)" 02 "$(u16 3)" 414243 "$(u16 9)" "$(rep 42 9)" "$(u16 1)" 43 "$(u16 400)"
+seed livefuzz min-budget-0 02 00 "$(u16 1)" 01 "$(u16 30)" "$(rep 41 30)" "$(u16 30)" "$(rep 42 30)" "$(u16 0)"
+seed livefuzz min-budget-7 02 00 "$(u16 10)" 03 "$(u16 30)" "$(rep 41 30)" "$(u16 3)" 414141 "$(u16 40)" "$(rep 43 40)" "$(u16 0)" "$(u16 7)"
+seed livefuzz min-stops-after-9 02 04 "$(u16 109)" 02 "$(u16 300)" "$(rep 41 300)" "$(u16 200)" "$(rep 42 200)" "$(u16 5)" 4142434445 "$(u16 400)"
+seed livefuzz min-stops-at-once 02 04 "$(u16 100)" 00 "$(u16 300)" "$(rep 41 300)" "$(u16 400)"
+seed livefuzz oracle-unanswered 01 01 01 00 05 "$(txt first)" 01 06 "$(txt second)" 00 01 01 01
+seed livefuzz gen-no-corpus 00 "$(u64 5)" "$(u16 300)" 02 00
+
+for h in handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch livefuzz; do
 	printf '%-16s %4d seeds, %s bytes in all\n' "$h" "$(find "corpus/$h" -maxdepth 1 -name 'seed-*' | wc -l)" \
 		"$(cat "corpus/$h"/* | wc -c)"
 done

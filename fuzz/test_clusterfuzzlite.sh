@@ -7,7 +7,7 @@
 # Exit 77 (ctest: skipped) when clang cannot link a libFuzzer target.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-harnesses=(handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch)
+harnesses=(handle_datagram policy repr parse check ratelimit hist echoplus pingstat verdict json pcap batch livefuzz)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -133,6 +133,14 @@ struct check_bisect {
 };
 
 size_t check_bisect_next(const struct check_bisect *b);
+
+/*
+ * echo.sizes' ladder of sizes, where real servers cut datagrams (fixed
+ * buffers, the path MTUs), ending with the family maximum: size i of
+ * check_size_ladder_len(), family_max for the last.
+ */
+size_t check_size_ladder_len(void);
+size_t check_size_ladder(size_t i, size_t family_max);
 void check_bisect_update(struct check_bisect *b, size_t size, int exact);
 
 /*

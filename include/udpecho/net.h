@@ -101,11 +101,26 @@ int net_set_blocking(int fd);
 int net_set_rcvbuf(int fd, size_t bytes, size_t *granted);
 
 /*
+ * Empties fd's error queue.  An ICMP report (IP_RECVERR) stays queued
+ * after recv has returned its error, and poll reports the socket ready
+ * until it is read: call this after every -ECONNREFUSED.
+ */
+void net_clear_error_queue(int fd);
+
+/*
  * An unbound client socket for addr's family that reports ICMP errors
  * (port unreachable) on an unconnected socket (IP_RECVERR).  Returns the fd
  * or -errno.
  */
 int net_client_socket(const struct net_addr *addr);
+
+/*
+ * Is a UDP socket of this network namespace bound to port, on any address
+ * (/proc/net/udp and /proc/net/udp6)?  1 yes, 0 no, -errno when neither
+ * file can be read.  Sends nothing: a server that dies on its first
+ * datagram is seen ready without being sent one.
+ */
+int net_udp_port_bound(uint16_t port);
 
 /* systemd passes activated sockets from this descriptor on (sd_listen_fds(3)). */
 #define NET_LISTEN_FDS_START 3

@@ -42,6 +42,14 @@ int parse_duration(const char *s, uint64_t *out_us);
  */
 int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *out_len);
 
+/*
+ * A socket line of /proc/net/udp or /proc/net/udp6 ("  12: 0100007F:1E61
+ * 00000000:0000 07 ..."): its local port, the 4 hex digits after the local
+ * address's 8 (IPv4) or 32 (IPv6) hex digits.  The header line and anything
+ * else is -EINVAL, and *out is then left alone.
+ */
+int parse_proc_udp_port(const char *line, uint16_t *out);
+
 /* Format a duration in seconds for people: "2.0", "0.25", "0.001". */
 size_t parse_format_seconds(char *out, size_t cap, uint64_t us);
 

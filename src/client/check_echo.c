@@ -175,11 +175,6 @@ void run_echo_bytes(struct run *r, struct check_result *res)
 		  "every byte value 0x00-0xff came back exactly (NULs first and last)");
 }
 
-/* The ladder of echo.sizes, then the family maximum (0 here). */
-static const size_t ladder[] = {1,    2,    4,    8,    16,    32,    64,   128,  256,
-				512,  548,  576,  1232, 1280,  1472,  1473, 2048, 2049,
-				4096, 4097, 8192, 8193, 16384, 32768, 0};
-
 #define MAX_TRIED 64
 
 struct sizes {
@@ -275,8 +270,8 @@ static const char *failure_kind(const struct size_probe *p)
 static int walk_ladder(struct run *r, struct sizes *z, struct check_bisect *b,
 		       struct size_probe *bad)
 {
-	for (size_t i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++) {
-		size_t size = ladder[i] != 0 ? ladder[i] : r->family_max;
+	for (size_t i = 0; i < check_size_ladder_len(); i++) {
+		size_t size = check_size_ladder(i, r->family_max);
 		struct size_probe p;
 
 		if (probe_size(r, z, size, &p) != 0)

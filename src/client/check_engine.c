@@ -203,24 +203,6 @@ int run_socket(struct run *r)
 	return (int)r->nsocks++;
 }
 
-/* An ICMP report is queued with the error (IP_RECVERR): read it, or poll stays readable. */
-static void clear_error_queue(int fd)
-{
-	uint8_t buf[512], control[512];
-	struct iovec iov = {buf, sizeof(buf)};
-	struct msghdr msg;
-
-	for (int i = 0; i < 64; i++) {
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = control;
-		msg.msg_controllen = sizeof(control);
-		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			return;
-	}
-}
-
 static void note_answer(struct run *r, int sock)
 {
 	if (!r->socks[sock].answered) {
@@ -251,7 +233,7 @@ static ssize_t receive(struct run *r, int sock, int *wrong)
 		if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
 			return -EAGAIN;
 		if (err == ECONNREFUSED)
-			clear_error_queue(fd);
+			net_clear_error_queue(fd);
 		return -err;
 	}
 	r->bytes_received += (uint64_t)n;
@@ -355,7 +337,7 @@ static void slot_send(struct run *r, struct engine *e, struct slot *s, uint64_t 
 	if (sendto(fd, r->req, len, 0, (const struct sockaddr *)&r->cfg->target.ss,
 		   r->cfg->target.len) < 0) {
 		if (errno == ECONNREFUSED) {
-			clear_error_queue(fd);
+			net_clear_error_queue(fd);
 			refuse(e, r, s->sock);
 			return;
 		}

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "check.h"
 #include "check_run.h"
 #include "udpecho/addr.h"
@@ -261,69 +262,6 @@ static void list_checks(void)
 	}
 }
 
-static volatile sig_atomic_t builtin_stop;
-
-static void on_builtin_stop(int sig)
-{
-	(void)sig;
-	builtin_stop = 1;
-}
-
-/* The child side of the self-check: the same serve loop udpecho-server runs. */
-static void serve_builtin(int fd)
-{
-	static struct echo_policy policy;
-	struct serve_config config = {.policy = &policy};
-	struct serve_counters counters;
-	struct sigaction sa;
-	sigset_t block, waitmask;
-
-	/* Never outlive the check that started it, however it ends. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() == 1)
-		_exit(0);
-	policy_init(&policy);
-	config.loopback_ifindex = net_loopback_ifindex();
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_builtin_stop;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGTERM);
-	sigaction(SIGTERM, &sa, NULL);
-	memset(&counters, 0, sizeof(counters));
-	_exit(serve_run(fd, &config, &counters, &builtin_stop, &waitmask) == 0 ? 0 : 1);
-}
-
-/* Binds the built-in server on an ephemeral loopback port and forks it. */
-static int start_builtin(enum net_family_pref family, struct net_addr *target, pid_t *pid)
-{
-	const char *why = NULL;
-	int fd;
-
-	if (net_resolve(family == NET_ONLY_V6 ? "::1" : "127.0.0.1", 0, family, target, &why) != 0)
-		return -EINVAL;
-	fd = net_bind_server(target);
-	if (fd < 0)
-		return fd;
-	if (net_local_addr(fd, target) != 0 || (*pid = fork()) < 0) {
-		close(fd);
-		return -errno;
-	}
-	if (*pid == 0)
-		serve_builtin(fd);
-	close(fd);
-	return 0;
-}
-
-static void stop_builtin(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
-}
-
 /*
  * 0.0.0.0, ::, multicast or broadcast: a datagram sent there may reach a
  * server, but its reply comes from one of the server's own addresses, and
@@ -345,7 +283,7 @@ static int resolve_target(const struct check_opts *o, struct net_addr *target, p
 	const char *why = NULL;
 
 	if (o->host == NULL) {
-		int rc = start_builtin(o->family, target, builtin);
+		int rc = builtin_start(o->family, target, builtin);
 
 		if (rc != 0)
 			snprintf(err, errlen, "cannot start the built-in server: %s",
@@ -554,7 +492,7 @@ static int run(const struct check_opts *o, struct sink *k, struct report *rep)
 	fill_target(rep, &cfg.target, builtin > 0);
 	catch_interrupts();
 	rc = check_run(&cfg, rep, &why);
-	stop_builtin(builtin);
+	builtin_stop(builtin);
 	if (rc != 0) {
 		explain_abort(&cfg.target, &why, err, sizeof(err));
 		return cannot_start(o, k, rep, err);

@@ -7,6 +7,7 @@
 
 #include "bench.h"
 #include "check.h"
+#include "fuzz.h"
 #include "ping.h"
 #include "send.h"
 #include "udpecho/version.h"
@@ -21,6 +22,7 @@ static const char usage[] =
 	"  check     check any UDP echo server against RFC 862 and name each defect\n"
 	"  bench     load an echo server: echoes/s, loss, latency percentiles\n"
 	"  ping      probe an echo server like ping: RTT, loss, UDPEchoPlus by direction\n"
+	"  fuzz      fuzz a live echo server, RFC 862 the oracle; minimised findings\n"
 	"\n"
 	"Run 'udpecho COMMAND --help' for a command's options.\n"
 	"  -h, --help     show this help\n"
@@ -35,10 +37,8 @@ static command_fn *find_command(const char *cmd)
 		const char *name;
 		command_fn *run;
 	} commands[] = {
-		{"send", send_main},
-		{"check", check_main},
-		{"bench", bench_main},
-		{"ping", ping_main},
+		{"send", send_main}, {"check", check_main}, {"bench", bench_main},
+		{"ping", ping_main}, {"fuzz", fuzz_main},
 	};
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

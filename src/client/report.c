@@ -213,7 +213,7 @@ static void write_tap(FILE *out, const struct report *rep)
 	}
 }
 
-static void xml_escape(FILE *out, const char *s)
+void xml_escape(FILE *out, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		switch (*s) {

@@ -109,4 +109,7 @@ void report_write_html_error(FILE *out, const struct report *rep, const char *er
 void report_write_error(FILE *out, const struct report *rep, enum report_format format,
 			const char *error);
 
+/* s with < > & " ' as XML entities, for JUnit documents. */
+void xml_escape(FILE *out, const char *s);
+
 #endif

@@ -345,3 +345,18 @@ uint64_t check_full_wait(uint64_t first_us, unsigned tries)
 	}
 	return total;
 }
+
+/* The ladder of echo.sizes, then the family maximum (0 here). */
+static const size_t ladder[] = {1,    2,    4,    8,    16,    32,    64,   128,  256,
+				512,  548,  576,  1232, 1280,  1472,  1473, 2048, 2049,
+				4096, 4097, 8192, 8193, 16384, 32768, 0};
+
+size_t check_size_ladder_len(void)
+{
+	return sizeof(ladder) / sizeof(ladder[0]);
+}
+
+size_t check_size_ladder(size_t i, size_t family_max)
+{
+	return i < check_size_ladder_len() && ladder[i] != 0 ? ladder[i] : family_max;
+}

@@ -176,6 +176,32 @@ int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *out_len)
 	return 0;
 }
 
+int parse_proc_udp_port(const char *line, uint16_t *out)
+{
+	const char *p = line;
+	size_t slot = 0, addr = 0, digits = 0;
+	unsigned port = 0;
+
+	while (*p == ' ')
+		p++;
+	for (; *p >= '0' && *p <= '9'; p++)
+		slot++;
+	if (slot == 0 || *p != ':')
+		return -EINVAL;
+	for (p++; *p == ' '; p++) {
+	}
+	for (; hex_value(*p) >= 0; p++)
+		addr++;
+	if ((addr != 8 && addr != 32) || *p != ':')
+		return -EINVAL;
+	for (p++; digits < 5 && hex_value(*p) >= 0; p++, digits++)
+		port = port << 4 | (unsigned)hex_value(*p);
+	if (digits != 4 || *p != ' ')
+		return -EINVAL;
+	*out = (uint16_t)port;
+	return 0;
+}
+
 size_t parse_format_seconds(char *out, size_t cap, uint64_t us)
 {
 	char frac[8];

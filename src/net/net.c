@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "udpecho/addr.h"
+#include "udpecho/parse.h"
 
 /* A string made only of digits and dots is meant as an IPv4 literal, never a name. */
 static int looks_v4_literal(const char *host)
@@ -298,6 +299,23 @@ int net_set_rxq_ovfl(int fd)
 	return set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
 }
 
+void net_clear_error_queue(int fd)
+{
+	uint8_t buf[512], control[512];
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr msg;
+
+	for (int i = 0; i < 64; i++) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = control;
+		msg.msg_controllen = sizeof(control);
+		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+	}
+}
+
 int net_set_rcvbuf(int fd, size_t bytes, size_t *granted)
 {
 	int value = bytes > INT_MAX / 2 ? INT_MAX / 2 : (int)bytes;
@@ -330,6 +348,30 @@ int net_client_socket(const struct net_addr *addr)
 		return rc;
 	}
 	return fd;
+}
+
+int net_udp_port_bound(uint16_t port)
+{
+	static const char *const files[] = {"/proc/net/udp", "/proc/net/udp6"};
+	int readable = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		FILE *f = fopen(files[i], "r");
+		char line[512];
+		uint16_t p;
+
+		if (f == NULL)
+			continue;
+		readable = 1;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (parse_proc_udp_port(line, &p) == 0 && p == port) {
+				fclose(f);
+				return 1;
+			}
+		}
+		fclose(f);
+	}
+	return readable ? 0 : -ENOENT;
 }
 
 int net_local_addr(int fd, struct net_addr *out)

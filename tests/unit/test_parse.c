@@ -106,6 +106,41 @@ static void test_hex(void **state)
 	assert_int_equal(parse_hex("a b", out, sizeof(out), &n), -EINVAL);
 }
 
+static void test_proc_udp_port(void **state)
+{
+	uint16_t port = 7;
+
+	(void)state;
+	/* The kernel's own lines, IPv4 and IPv6 (port 0x1E61 = 7777, 0x0007 = 7). */
+	assert_int_equal(
+		parse_proc_udp_port("  482: 0100007F:1E61 00000000:0000 07 00000000:00000000"
+				    " 00:00000000 00000000     0        0 31337 2 0000 0\n",
+				    &port),
+		0);
+	assert_int_equal(port, 7777);
+	assert_int_equal(parse_proc_udp_port("   12: 00000000000000000000000000000000:0007 "
+					     "00000000000000000000000000000000:0000 07 ...",
+					     &port),
+			 0);
+	assert_int_equal(port, 7);
+	assert_int_equal(parse_proc_udp_port("0:0100007f:ffff x", &port), 0);
+	assert_int_equal(port, 65535);
+	/* Not a socket line: port is left alone. */
+	port = 1;
+	assert_int_equal(
+		parse_proc_udp_port("   sl  local_address rem_address   st tx_queue", &port),
+		-EINVAL);
+	assert_int_equal(parse_proc_udp_port("", &port), -EINVAL);
+	assert_int_equal(parse_proc_udp_port("  1: 0100007F:1E61", &port), -EINVAL); /* no space */
+	assert_int_equal(parse_proc_udp_port("  1: 0100007F:1E6 ", &port), -EINVAL); /* 3 digits */
+	assert_int_equal(parse_proc_udp_port("  1: 0100007F:1E610 ", &port), -EINVAL); /* 5 */
+	assert_int_equal(parse_proc_udp_port("  1: 100007F:1E61 ", &port),
+			 -EINVAL); /* 7-digit address */
+	assert_int_equal(parse_proc_udp_port("  : 0100007F:1E61 ", &port), -EINVAL); /* no slot */
+	assert_int_equal(parse_proc_udp_port("  1 0100007F:1E61 ", &port), -EINVAL);
+	assert_int_equal(port, 1);
+}
+
 static void test_format_seconds(void **state)
 {
 	char out[32];
@@ -126,7 +161,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_port),           cmocka_unit_test(test_size),
 		cmocka_unit_test(test_duration),       cmocka_unit_test(test_hex),
-		cmocka_unit_test(test_format_seconds),
+		cmocka_unit_test(test_format_seconds), cmocka_unit_test(test_proc_udp_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,6 +44,14 @@
  *                     UDPEchoPlus that refuses every 4th request yet counts
  *                     it in TestRespSN (received, not answered)
  *
+ * Planted bugs, for udpecho fuzz to find:
+ *   overflow N        copies a datagram longer than N into a 1024-byte stack
+ *                     buffer (ASan: stack-buffer-overflow; N < 1024: none)
+ *   null-on-empty     dereferences NULL on an empty datagram (SIGSEGV)
+ *   hang-on N         answers nothing ever again after a datagram holding
+ *                     the two bytes of N (high byte first)
+ *   corrupt-band N    flips a bit in the middle of replies of N to N+7 bytes
+ *
  * Prints "zoo DEFECT: starting up on ADDR port N" once bound; SIGTERM or
  * SIGINT stops it with exit status 0 (exit-after stops by itself, status 3).
  */
@@ -52,6 +60,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +293,31 @@ static int echo_plus(const struct defect *d, size_t len, unsigned long long recv
 	return 0;
 }
 
+/* A stack buffer of 1024 bytes written with the whole datagram: ASan's stack-buffer-overflow. */
+static __attribute__((noinline)) void overflow(size_t len)
+{
+	volatile uint8_t small[1024];
+
+	small[0] = 0;
+	for (size_t i = 0; i < len; i++)
+		small[i] = buf[i];
+	(void)small[0];
+}
+
+/* volatile: the compiler may not drop the write through it. */
+static int *volatile null_pointer;
+/* hang-on: once set, nothing is answered again. */
+static int hung;
+
+/* Does data hold the two bytes of seq (high byte first)? */
+static int contains(const uint8_t *data, size_t len, uint16_t seq)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (data[i] == (uint8_t)(seq >> 8) && data[i + 1] == (uint8_t)seq)
+			return 1;
+	return 0;
+}
+
 static void serve(int fd, int other, const struct defect *d)
 {
 	static struct sockaddr_storage previous;
@@ -309,6 +343,18 @@ static void serve(int fd, int other, const struct defect *d)
 		count++;
 		if (strcmp(d->name, "exit-after") == 0 && count > (unsigned long long)d->arg)
 			exit(3);
+		/* Planted bugs for udpecho fuzz: each crashes, hangs or corrupts for one kind. */
+		if (strcmp(d->name, "overflow") == 0 && len > (size_t)d->arg)
+			overflow(len);
+		if (strcmp(d->name, "null-on-empty") == 0 && len == 0)
+			*null_pointer = 1;
+		if (strcmp(d->name, "hang-on") == 0 && contains(buf, len, (uint16_t)d->arg))
+			hung = 1;
+		if (hung)
+			continue;
+		if (strcmp(d->name, "corrupt-band") == 0 && len >= (size_t)d->arg &&
+		    len <= (size_t)d->arg + 7)
+			buf[len / 2] ^= 0x10;
 		if (strcmp(d->name, "hang-after") == 0 && count > (unsigned long long)d->arg)
 			continue;
 		if (strcmp(d->name, "per-client") == 0 && !served_client(&from, (size_t)d->arg))
@@ -374,7 +420,8 @@ static int needs_arg(const char *name)
 	       strcmp(name, "delay") == 0 || strcmp(name, "drop-first") == 0 ||
 	       strcmp(name, "exit-after") == 0 || strcmp(name, "hang-after") == 0 ||
 	       strcmp(name, "per-client") == 0 || strcmp(name, "alter") == 0 ||
-	       strcmp(name, "ignore-size") == 0;
+	       strcmp(name, "ignore-size") == 0 || strcmp(name, "overflow") == 0 ||
+	       strcmp(name, "hang-on") == 0 || strcmp(name, "corrupt-band") == 0;
 }
 
 int main(int argc, char **argv)
