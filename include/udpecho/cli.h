@@ -9,6 +9,7 @@
 #define UDPECHO_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 enum {
@@ -39,6 +40,15 @@ void cli_scan_init(struct cli_scan *scan, int argc, char *const *argv, int first
  */
 int cli_next(struct cli_scan *scan, const struct cli_option *opts, const char **value, char *err,
 	     size_t errlen);
+
+/*
+ * HOST then PORT, a client command's positional arguments: the first value
+ * is the host, the next a port 1-65535 (*port_given then set), and a third
+ * is an error.  Returns 0, or -1 with a one-line reason in err (*port
+ * then left alone).
+ */
+int cli_host_port(const char *value, const char **host, uint16_t *port, int *port_given, char *err,
+		  size_t errlen);
 
 /*
  * A value quoted in a one-line error, cut to CLI_QUOTE_MAX bytes and "...",

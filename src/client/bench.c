@@ -1050,27 +1050,12 @@ static int apply(struct bench_opts *o, int id, const char *value, char *err, siz
 	return rc;
 }
 
-static int positional(struct bench_opts *o, const char *value, char *err, size_t errlen)
-{
-	if (o->host == NULL) {
-		o->host = value;
-		return 0;
-	}
-	if (o->port == 0 && parse_port(value, &o->port) == 0 && o->port != 0)
-		return 0;
-	snprintf(err, errlen,
-		 o->port ? "unexpected argument " CLI_QUOTED
-			 : "PORT: " CLI_QUOTED " is not 1-65535",
-		 CLI_QUOTE(value));
-	return -1;
-}
-
 int bench_parse_args(int argc, char *const *argv, int first, struct bench_opts *o, char *err,
 		     size_t errlen)
 {
 	struct cli_scan scan;
 	const char *value = NULL;
-	int id;
+	int id, port_given = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->size = 64;
@@ -1081,8 +1066,9 @@ int bench_parse_args(int argc, char *const *argv, int first, struct bench_opts *
 	while ((id = cli_next(&scan, options, &value, err, errlen)) != CLI_END) {
 		if (id == CLI_ERROR)
 			return -1;
-		if (id == CLI_POSITIONAL ? positional(o, value, err, errlen)
-					 : apply(o, id, value, err, errlen))
+		if (id == CLI_POSITIONAL
+			    ? cli_host_port(value, &o->host, &o->port, &port_given, err, errlen)
+			    : apply(o, id, value, err, errlen))
 			return -1;
 	}
 	if (!o->help && (o->host == NULL || o->port == 0)) {

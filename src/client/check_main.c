@@ -199,23 +199,9 @@ static int port_as_host(const char *value, char *err, size_t errlen)
 
 static int positional(struct check_opts *o, const char *value, char *err, size_t errlen)
 {
-	if (o->host == NULL) {
-		if (port_as_host(value, err, errlen))
-			return -1;
-		o->host = value;
-		return 0;
-	}
-	if (o->port_given) {
-		snprintf(err, errlen, "unexpected argument " CLI_QUOTED, CLI_QUOTE(value));
+	if (o->host == NULL && port_as_host(value, err, errlen))
 		return -1;
-	}
-	if (parse_port(value, &o->port) != 0 || o->port == 0) {
-		snprintf(err, errlen, "PORT: " CLI_QUOTED " is not a port number (1-65535)",
-			 CLI_QUOTE(value));
-		return -1;
-	}
-	o->port_given = 1;
-	return 0;
+	return cli_host_port(value, &o->host, &o->port, &o->port_given, err, errlen);
 }
 
 int check_parse_args(int argc, char *const *argv, int first, struct check_opts *o, char *err,

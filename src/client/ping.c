@@ -158,26 +158,6 @@ static int apply(struct ping_opts *o, int id, const char *value, char *err, size
 	}
 }
 
-static int positional(struct ping_opts *o, const char *value, int *port_given, char *err,
-		      size_t errlen)
-{
-	if (o->host == NULL) {
-		o->host = value;
-		return 0;
-	}
-	if (*port_given) {
-		snprintf(err, errlen, "unexpected argument " CLI_QUOTED, CLI_QUOTE(value));
-		return -1;
-	}
-	if (parse_port(value, &o->port) != 0 || o->port == 0) {
-		snprintf(err, errlen, "PORT: " CLI_QUOTED " is not a port number (1-65535)",
-			 CLI_QUOTE(value));
-		return -1;
-	}
-	*port_given = 1;
-	return 0;
-}
-
 static int check_combination(const struct ping_opts *o, char *err, size_t errlen)
 {
 	if (o->host == NULL) {
@@ -210,8 +190,9 @@ int ping_parse_args(int argc, char *const *argv, int first, struct ping_opts *o,
 	while ((id = cli_next(&scan, options, &value, err, errlen)) != CLI_END) {
 		if (id == CLI_ERROR)
 			return -1;
-		if (id == CLI_POSITIONAL ? positional(o, value, &port_given, err, errlen)
-					 : apply(o, id, value, err, errlen))
+		if (id == CLI_POSITIONAL
+			    ? cli_host_port(value, &o->host, &o->port, &port_given, err, errlen)
+			    : apply(o, id, value, err, errlen))
 			return -1;
 	}
 	return o->help ? 0 : check_combination(o, err, errlen);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "udpecho/parse.h"
+
 void cli_scan_init(struct cli_scan *scan, int argc, char *const *argv, int first)
 {
 	scan->argc = argc;
@@ -114,4 +116,27 @@ int cli_next(struct cli_scan *scan, const struct cli_option *opts, const char **
 	if (arg[1] == '-')
 		return scan_long(scan, opts, arg, value, err, errlen);
 	return scan_short(scan, opts, arg, value, err, errlen);
+}
+
+int cli_host_port(const char *value, const char **host, uint16_t *port, int *port_given, char *err,
+		  size_t errlen)
+{
+	uint16_t p;
+
+	if (*host == NULL) {
+		*host = value;
+		return 0;
+	}
+	if (*port_given) {
+		snprintf(err, errlen, "unexpected argument " CLI_QUOTED, CLI_QUOTE(value));
+		return -1;
+	}
+	if (parse_port(value, &p) != 0 || p == 0) {
+		snprintf(err, errlen, "PORT: " CLI_QUOTED " is not a port number (1-65535)",
+			 CLI_QUOTE(value));
+		return -1;
+	}
+	*port = p;
+	*port_given = 1;
+	return 0;
 }

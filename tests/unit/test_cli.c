@@ -222,6 +222,31 @@ static void test_send_bad_values(void **state)
 			  "or 250ms; more than 0, at most a day)");
 }
 
+static void test_host_port(void **state)
+{
+	const char *host = NULL;
+	uint16_t port = 7;
+	int given = 0;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(cli_host_port("example.org", &host, &port, &given, err, sizeof(err)), 0);
+	assert_string_equal(host, "example.org");
+	assert_int_equal(port, 7);
+	assert_int_equal(given, 0);
+	assert_int_equal(cli_host_port("0", &host, &port, &given, err, sizeof(err)), -1);
+	assert_string_equal(err, "PORT: '0' is not a port number (1-65535)");
+	assert_int_equal(port, 7);
+	assert_int_equal(cli_host_port("65536", &host, &port, &given, err, sizeof(err)), -1);
+	assert_int_equal(cli_host_port("65535", &host, &port, &given, err, sizeof(err)), 0);
+	assert_int_equal(port, 65535);
+	assert_int_equal(given, 1);
+	assert_int_equal(cli_host_port("7", &host, &port, &given, err, sizeof(err)), -1);
+	assert_string_equal(err, "unexpected argument '7'");
+	assert_string_equal(host, "example.org");
+	assert_int_equal(port, 65535);
+}
+
 static void test_bench_flags(void **state)
 {
 	char *ok[] = {"u",        "bench", "::1",        "7",     "--size=1400",
@@ -281,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_send_defaults),
 		cmocka_unit_test(test_send_flags),
 		cmocka_unit_test(test_send_bad_values),
+		cmocka_unit_test(test_host_port),
 		cmocka_unit_test(test_bench_flags),
 	};
 
