@@ -10,6 +10,8 @@
  *     source), then the probe and refusal bytes.
  *   2 minimiser: a planted bug (u8 kind, u16 parameter), then up to 8
  *     datagrams (u16 length, bytes), and a budget.
+ *   3 waiting: u32 floor, ceiling and first wait, then up to 64 round
+ *     times (u32, or u64 when the top bit of a u8 says so).
  *
  * Checked:
  *   - the generator repeats itself for a seed, never exceeds the maximum
@@ -18,7 +20,11 @@
  *     datagram, on its own socket, from the target, none twice, nothing
  *     refused and the probe answered: it never passes a wrong echo;
  *   - the minimiser's result still reproduces, is no longer than what it
- *     was given, and spends at most its budget.
+ *     was given, and spends at most its budget;
+ *   - the wait keeps to its floor and ceiling, is the first wait before any
+ *     round, and after a round it is
+ *     never shorter than that round took (within the estimator's rounding,
+ *     3 us): a server that is steadily slow is never judged silent.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -252,6 +258,8 @@ static int minimiser(struct fuzz_in *in)
 	p.calls = 0;
 	before = c;
 	calls = livefuzz_minimise(&c, reproduces, &p, budget);
+	FUZZ_REQUIRE(calls != LIVEFUZZ_NOT_ALONE, "livefuzz.alone",
+		     "a case that reproduces was called not reproducing alone");
 	FUZZ_REQUIRE(calls == -1 ? (p.kind & 4) != 0 : calls <= (long)budget, "livefuzz.budget",
 		     "%ld calls on a budget of %u", calls, budget);
 	p.kind &= 3; /* the check itself never stops */
@@ -262,16 +270,54 @@ static int minimiser(struct fuzz_in *in)
 	return 0;
 }
 
+static int waiting(struct fuzz_in *in)
+{
+	struct livefuzz_rtt r = {0};
+	uint64_t floor_us = fuzz_u32(in), ceil_us = fuzz_u32(in), first_us = fuzz_u32(in), wait;
+
+	if (floor_us > ceil_us) {
+		uint64_t t = floor_us;
+
+		floor_us = ceil_us;
+		ceil_us = t;
+	}
+	wait = livefuzz_rtt_wait(&r, floor_us, first_us, ceil_us);
+	FUZZ_REQUIRE(wait == (first_us < floor_us  ? floor_us
+			      : first_us > ceil_us ? ceil_us
+						   : first_us),
+		     "livefuzz.wait.first", "no sample: %llu, first %llu in [%llu, %llu]",
+		     (unsigned long long)wait, (unsigned long long)first_us,
+		     (unsigned long long)floor_us, (unsigned long long)ceil_us);
+	for (int i = 0; i < 64 && in->n > 0; i++) {
+		uint64_t us = fuzz_u8(in) & 0x80 ? fuzz_u64(in) : fuzz_u32(in);
+		uint64_t took = us < 3600000000u ? us : 3600000000u;
+
+		livefuzz_rtt_sample(&r, us);
+		wait = livefuzz_rtt_wait(&r, floor_us, first_us, ceil_us);
+		FUZZ_REQUIRE(wait >= floor_us && wait <= ceil_us, "livefuzz.wait.bounds",
+			     "%llu outside [%llu, %llu]", (unsigned long long)wait,
+			     (unsigned long long)floor_us, (unsigned long long)ceil_us);
+		FUZZ_REQUIRE(wait + 3 >= (took < ceil_us ? took : ceil_us), "livefuzz.wait.covers",
+			     "a round took %llu us, the next waits %llu (ceiling %llu)",
+			     (unsigned long long)took, (unsigned long long)wait,
+			     (unsigned long long)ceil_us);
+	}
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = {data, size};
 
-	switch (fuzz_u8(&in) % 3) {
+	switch (fuzz_u8(&in) % 4) {
 	case 0:
 		(void)generator(&in);
 		break;
 	case 1:
 		(void)oracle(&in);
+		break;
+	case 3:
+		(void)waiting(&in);
 		break;
 	default:
 		(void)minimiser(&in);

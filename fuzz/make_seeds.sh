@@ -658,6 +658,11 @@ seed livefuzz min-budget-0 02 00 "$(u16 1)" 01 "$(u16 30)" "$(rep 41 30)" "$(u16
 seed livefuzz min-budget-7 02 00 "$(u16 10)" 03 "$(u16 30)" "$(rep 41 30)" "$(u16 3)" 414141 "$(u16 40)" "$(rep 43 40)" "$(u16 0)" "$(u16 7)"
 seed livefuzz min-stops-after-9 02 04 "$(u16 109)" 02 "$(u16 300)" "$(rep 41 300)" "$(u16 200)" "$(rep 42 200)" "$(u16 5)" 4142434445 "$(u16 400)"
 seed livefuzz min-stops-at-once 02 04 "$(u16 100)" 00 "$(u16 300)" "$(rep 41 300)" "$(u16 400)"
+# 3 waiting: floor, ceiling and first wait (u32 us), then round times (a flag byte, 0x80: a u64 follows, else a u32).
+seed livefuzz wait-loopback 03 "$(u32 250000)" "$(u32 10000000)" "$(u32 1000000)" 00 "$(u32 50)" 00 "$(u32 40)" 00 "$(u32 60)"
+seed livefuzz wait-slow-path 03 "$(u32 250000)" "$(u32 10000000)" "$(u32 1000000)" 00 "$(u32 300000)" 00 "$(u32 300000)" 00 "$(u32 300000)" 00 "$(u32 2000000)" 00 "$(u32 310000)"
+seed livefuzz wait-clock-step 03 "$(u32 250000)" "$(u32 10000000)" "$(u32 1000000)" 00 "$(u32 300000)" 80 "$(u64 18446744073709551615)" 00 "$(u32 1)"
+seed livefuzz wait-floor-above-ceiling 03 "$(u32 10000000)" "$(u32 250000)" "$(u32 20000000)" 00 "$(u32 5000000)"
 seed livefuzz oracle-unanswered 01 01 01 00 05 "$(txt first)" 01 06 "$(txt second)" 00 01 01 01
 seed livefuzz gen-no-corpus 00 "$(u64 5)" "$(u16 300)" 02 00
 

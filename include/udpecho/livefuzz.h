@@ -97,6 +97,29 @@ struct livefuzz_round {
 /* The shape of the next round: one alone, a burst on one socket, or several interleaved. */
 void livefuzz_plan_round(struct livefuzz_gen *g, struct livefuzz_round *round);
 
+/* ---- How long to wait for replies ---------------------------------------- */
+
+/*
+ * How long the rounds take, so that a server behind a slow path is waited
+ * for and never judged silent: RFC 6298's estimator (srtt, rttvar) fed
+ * with how long each answered round or probe took.
+ */
+struct livefuzz_rtt {
+	uint64_t srtt_us;
+	uint64_t rttvar_us;
+	uint64_t samples;
+};
+
+void livefuzz_rtt_sample(struct livefuzz_rtt *r, uint64_t us);
+
+/*
+ * How long to wait: srtt + 4 x rttvar, never below floor_us nor above
+ * ceil_us; before any sample, first_us (as RFC 6298's first timeout of
+ * 1 s: nothing is known of the path yet), within the same bounds.
+ */
+uint64_t livefuzz_rtt_wait(const struct livefuzz_rtt *r, uint64_t floor_us, uint64_t first_us,
+			   uint64_t ceil_us);
+
 /* ---- A finding ---------------------------------------------------------- */
 
 enum livefuzz_kind {
@@ -176,8 +199,11 @@ typedef int (*livefuzz_reproduces)(const struct livefuzz_case *c, void *ctx);
  * (ddmin over the sequence), then each datagram the shortest (halves, then
  * smaller cuts from either end), then the simplest bytes ('A' for each
  * byte that can be).  At most budget calls of test.  Returns the calls
- * made, or -1 when test said stop; c always still reproduces.
+ * made, -1 when test said stop, or LIVEFUZZ_NOT_ALONE when c itself does
+ * not reproduce (the first call: what the server was sent before counts),
+ * c then left as it is; a c that is shrunk always still reproduces.
  */
+#define LIVEFUZZ_NOT_ALONE (-2)
 long livefuzz_minimise(struct livefuzz_case *c, livefuzz_reproduces test, void *ctx,
 		       unsigned budget);
 

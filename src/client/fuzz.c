@@ -34,8 +34,14 @@
 #define FUZZ_BUF 65536u
 /* Replies kept per round: every datagram twice, and then some. */
 #define FUZZ_REPLIES (2 * LIVEFUZZ_ROUND_MAX + 8)
-/* How long a round waits for its last reply, and the probe for its answer. */
+/*
+ * How long a round waits for its last reply at least, and at most however
+ * slow the rounds before were (livefuzz_rtt_wait); the probe's tries
+ * together wait FUZZ_PROBE_US, each at least a round's wait.
+ */
 #define FUZZ_WAIT_US 250000u
+#define FUZZ_WAIT_FIRST_US 1000000u /* before any reply: nothing is known of the path */
+#define FUZZ_WAIT_MAX_US 10000000u
 #define FUZZ_PROBE_US 500000u
 #define FUZZ_PROBE_TRIES 3
 /*
@@ -46,6 +52,12 @@
  */
 #define FUZZ_LINGER_US 20000u
 #define FUZZ_SPIN_US 1000u
+/*
+ * Without --exec, a round not answered after twice the usual time (at
+ * least this) pokes the server: a known-good request from the probe
+ * socket, whose ICMP port unreachable says at once that it is gone.
+ */
+#define FUZZ_POKE_US 20000u
 /* How long a started server may take to bind its port (or answer a probe). */
 #define FUZZ_START_US 5000000u
 /* A started server whose port this namespace never shows this long is probed instead. */
@@ -110,6 +122,9 @@ struct finding {
 	uint64_t at_datagram; /* the run's datagram count when found */
 	double at_s;          /* seconds into the run */
 	int minimised;
+	int not_alone; /* on a fresh server its datagrams alone do not reproduce it */
+	uint8_t *owned[LIVEFUZZ_ROUND_MAX]; /* the copies of c.data, as found */
+	size_t nowned;
 	int child_status, child_ended;
 	unsigned seen_again;           /* later findings like it (see found) */
 	int first_ended, first_status; /* how the server ended when it was found */
@@ -133,6 +148,8 @@ struct fz {
 	uint8_t *rep; /* receive buffer */
 	struct child child;
 	uint64_t sent, rounds, lost, late, probe_seq;
+	struct livefuzz_rtt rtt; /* how long answered rounds and probes took */
+	int poked;               /* the round poked the server (FUZZ_POKE_US) */
 	uint64_t start_us;
 	uint64_t minimise_until; /* --duration, and a grace to minimise what was found last */
 	uint64_t next_progress;  /* on a terminal, the next status line */
@@ -288,6 +305,12 @@ static int send_to(struct fz *z, int fd, const uint8_t *data, size_t len)
 	return -err;
 }
 
+/* How long a round waits for replies: never less than the rounds before took. */
+static uint64_t round_wait(const struct fz *z)
+{
+	return livefuzz_rtt_wait(&z->rtt, FUZZ_WAIT_US, FUZZ_WAIT_FIRST_US, FUZZ_WAIT_MAX_US);
+}
+
 /*
  * The known-good request: a short datagram from the probe socket, tried
  * FUZZ_PROBE_TRIES times.  Answered, refused or silent.
@@ -296,27 +319,33 @@ static enum verdict_probe probe(struct fz *z, uint64_t wait_us)
 {
 	uint8_t req[24];
 	int len = snprintf((char *)req, sizeof(req), "udpecho-fuzz %" PRIu64, ++z->probe_seq);
+	uint64_t start = now_us(), per_try = wait_us / FUZZ_PROBE_TRIES;
 
+	/* A probe is one more request: a slow path gets as long as a round. */
+	if (wait_us >= FUZZ_PROBE_US && per_try < round_wait(z))
+		per_try = round_wait(z);
 	drain(z, z->probe_sock);
 	for (int t = 0; t < FUZZ_PROBE_TRIES && !interrupted; t++) {
-		uint64_t deadline = now_us() + wait_us / FUZZ_PROBE_TRIES;
+		uint64_t deadline = now_us() + per_try;
 
 		if (send_to(z, z->probe_sock, req, (size_t)len) == -ECONNREFUSED)
 			return VERDICT_PROBE_REFUSED;
-		while (now_us() < deadline && !interrupted) {
+		for (uint64_t now = now_us(); now < deadline && !interrupted; now = now_us()) {
 			struct pollfd p[2] = {{z->probe_sock, POLLIN, 0}, {child_fd(z), POLLIN, 0}};
 			int wrong;
 			ssize_t n;
 
-			if (poll(p, 2, (int)((deadline - now_us()) / 1000 + 1)) <= 0)
+			if (poll(p, 2, (int)((deadline - now) / 1000 + 1)) <= 0)
 				continue;
 			if (p[1].revents != 0 && child_ended(z))
 				return VERDICT_PROBE_REFUSED;
 			n = receive(z, z->probe_sock, &wrong);
 			if (n == -ECONNREFUSED)
 				return VERDICT_PROBE_REFUSED;
-			if (n == len && memcmp(z->rep, req, (size_t)len) == 0)
+			if (n == len && memcmp(z->rep, req, (size_t)len) == 0) {
+				livefuzz_rtt_sample(&z->rtt, now_us() - start);
 				return VERDICT_PROBE_ANSWERED;
+			}
 		}
 		if (child_ended(z))
 			return VERDICT_PROBE_REFUSED;
@@ -338,40 +367,70 @@ struct round_result {
 /*
  * Send c as one round (each datagram from its client's socket), read what
  * comes back until every datagram is answered (then a short linger for
- * duplicates) or FUZZ_WAIT_US, probe when something is missing, and judge.
+ * duplicates) or round_wait(), probe when something is missing, and judge.
  */
 static void run_round(struct fz *z, const struct livefuzz_case *c, uint64_t linger_us,
 		      struct round_result *res)
 {
-	uint64_t deadline, spin_until;
+	uint64_t start = now_us(), deadline, spin_until, done = 0, poke_at = UINT64_MAX;
 	size_t answered = 0;
-	int refused = 0;
+	int refused = 0, poke_refused = 0;
 
 	memset(&res->obs, 0, sizeof(res->obs));
 	memset(&res->v, 0, sizeof(res->v));
 	res->nrx = 0;
+	if (z->poked) /* the last round's poke: its answer, or a report of its refusal */
+		drain(z, z->probe_sock);
+	z->poked = 0;
+	if (z->o->exec == NULL)
+		poke_at = start +
+			  (2 * z->rtt.srtt_us > FUZZ_POKE_US ? 2 * z->rtt.srtt_us : FUZZ_POKE_US);
 	for (size_t i = 0; i < c->n; i++) {
 		res->tx[i] = (struct verdict_tx){c->data[i], c->len[i], (uint32_t)i, c->client[i]};
 		if (send_to(z, z->socks[c->client[i]], c->data[i], c->len[i]) == -ECONNREFUSED)
 			refused = 1;
 		z->sent++;
 	}
-	deadline = now_us() + FUZZ_WAIT_US;
+	deadline = now_us() + round_wait(z);
 	spin_until = now_us() + FUZZ_SPIN_US;
-	while (!refused && !interrupted) {
-		struct pollfd p[LIVEFUZZ_CLIENTS_MAX + 1];
-		uint64_t now = now_us();
+	while (!refused && !poke_refused && !interrupted) {
+		struct pollfd p[LIVEFUZZ_CLIENTS_MAX + 2];
+		uint64_t now = now_us(), until;
 		unsigned nk = z->o->clients;
 		int ready;
 
+		if (answered >= c->n && done == 0) {
+			done = now;
+			livefuzz_rtt_sample(&z->rtt, done - start);
+		}
 		if (answered >= c->n && deadline > now + linger_us)
 			deadline = now + linger_us;
 		if ((answered >= c->n && linger_us == 0) || now >= deadline)
 			break;
+		if (!z->poked && answered < c->n && now >= poke_at) {
+			static const uint8_t poke[] = "udpecho-fuzz poke";
+
+			poke_refused =
+				send_to(z, z->probe_sock, poke, sizeof(poke) - 1) == -ECONNREFUSED;
+			z->poked = 1;
+		}
+		until = z->poked || answered >= c->n || poke_at > deadline ? deadline : poke_at;
+		until = until > now ? until : now;
 		for (unsigned k = 0; k < nk; k++)
 			p[k] = (struct pollfd){z->socks[k], POLLIN, 0};
 		p[nk] = (struct pollfd){child_fd(z), POLLIN, 0};
-		ready = poll(p, nk + 1, now < spin_until ? 0 : (int)((deadline - now) / 1000 + 1));
+		p[nk + 1] = (struct pollfd){z->poked ? z->probe_sock : -1, POLLIN, 0};
+		ready = poll(p, nk + 2, now < spin_until ? 0 : (int)((until - now) / 1000 + 1));
+		if (ready > 0 && p[nk + 1].revents != 0) {
+			int wrong;
+			ssize_t n;
+
+			/* The poke's answer is not this round's business; its refusal is. */
+			while ((n = receive(z, z->probe_sock, &wrong)) != -EAGAIN &&
+			       n != -ECONNREFUSED) {
+			}
+			poke_refused = n == -ECONNREFUSED;
+		}
 		for (unsigned k = 0; ready > 0 && k < nk; k++) {
 			int wrong;
 			ssize_t n;
@@ -397,7 +456,9 @@ static void run_round(struct fz *z, const struct livefuzz_case *c, uint64_t ling
 	res->obs = (struct livefuzz_obs){res->tx, c->n,           res->rx,           res->nrx,
 					 refused, child_ended(z), VERDICT_PROBE_NONE};
 	/* Everything answered: the server is alive, no probe needed. */
-	if (!refused && !res->obs.exited && answered < c->n)
+	if (poke_refused)
+		res->obs.probe = VERDICT_PROBE_REFUSED;
+	else if (!refused && !res->obs.exited && answered < c->n)
 		res->obs.probe = probe(z, FUZZ_PROBE_US);
 	res->obs.exited = child_ended(z);
 	livefuzz_judge(&res->obs, res->scratch, &res->v);
@@ -661,6 +722,10 @@ static int save(struct fz *z, const struct finding *f, unsigned n, char *dir, si
 		return -errno;
 	fprintf(txt, "kind: %s\n", livefuzz_kind_name(f->kind));
 	fprintf(txt, "datagrams: %zu%s\n", f->c.n, f->minimised ? " (minimised)" : "");
+	if (f->not_alone)
+		fprintf(txt,
+			"alone: these datagrams sent to a fresh server do not reproduce it: what "
+			"the server was sent before counts (run again with the same --seed)\n");
 	for (size_t i = 0; i < f->c.n; i++)
 		fprintf(txt, "datagram %zu: %zu bytes from client %u\n", i, f->c.len[i],
 			f->c.client[i]);
@@ -678,6 +743,8 @@ static int save(struct fz *z, const struct finding *f, unsigned n, char *dir, si
 		else if (WIFEXITED(f->child_status))
 			fprintf(txt, "server: exited with status %d\n",
 				WEXITSTATUS(f->child_status));
+	} else if (f->kind == LIVEFUZZ_CRASH) {
+		fprintf(txt, "server: its port closed (ICMP port unreachable)\n");
 	}
 	fprintf(txt, "replay: udpecho fuzz %s %u --replay %s%s%s%s\n", z->o->host,
 		(unsigned)z->o->port, dir, z->o->exec ? " --exec '" : "",
@@ -795,10 +862,16 @@ static void found(struct fz *z, const struct livefuzz_case *c, const struct roun
 	f->child_ended = child_ended(z);
 	f->child_status = z->child.status;
 	f->c = *c;
-	for (size_t i = 0; i < c->n; i++) {
-		f->c.data[i] = malloc(c->len[i] + 1);
-		if (f->c.data[i] == NULL)
+	/* Its own copies, kept in owned: the minimiser drops datagrams from f->c. */
+	for (f->nowned = 0; f->nowned < c->n; f->nowned++) {
+		size_t i = f->nowned;
+
+		f->c.data[i] = f->owned[i] = malloc(c->len[i] + 1);
+		if (f->owned[i] == NULL) {
+			while (f->nowned > 0)
+				free(f->owned[--f->nowned]);
 			return;
+		}
 		memcpy(f->c.data[i], c->data[i], c->len[i]);
 	}
 	z->nfindings++;
@@ -808,7 +881,10 @@ static void found(struct fz *z, const struct livefuzz_case *c, const struct roun
 	if (z->o->exec != NULL || (kind != LIVEFUZZ_CRASH && kind != LIVEFUZZ_HANG)) {
 		struct round_result last;
 
-		f->minimised = livefuzz_minimise(&f->c, reproduces, &r, FUZZ_MINIMISE_BUDGET) >= 0;
+		long m = livefuzz_minimise(&f->c, reproduces, &r, FUZZ_MINIMISE_BUDGET);
+
+		f->minimised = m >= 0;
+		f->not_alone = m == LIVEFUZZ_NOT_ALONE;
 		/*
 		 * The minimiser's last try need not have been the case it kept:
 		 * run that once more, for what came back and how the server ended.
@@ -839,8 +915,8 @@ static void found(struct fz *z, const struct livefuzz_case *c, const struct roun
 			same = e->c.len[k] == f->c.len[k];
 		if (same) {
 			z->findings[i].seen_again++;
-			for (size_t k = 0; k < f->c.n; k++)
-				free(f->c.data[k]);
+			while (f->nowned > 0)
+				free(f->owned[--f->nowned]);
 			free(f->reply);
 			f->reply = NULL;
 			z->nfindings--;
@@ -1054,7 +1130,10 @@ static int fuzz_run(const struct fuzz_opts *o)
 	struct livefuzz_case last = {0}; /* the round before, for its late duplicates */
 	int last_clean = 0;
 	struct livefuzz_case hist[FUZZ_HISTORY] = {0}; /* the last rounds, for late duplicates */
-	unsigned slot = 0;                             /* this round's place in hist */
+	/* Replies hist[h]'s datagram i may still get late: it was sent, unanswered, up to 3 times.
+	 */
+	uint8_t owed[FUZZ_HISTORY][LIVEFUZZ_ROUND_MAX] = {0};
+	unsigned slot = 0; /* this round's place in hist */
 	struct livefuzz_blob *corpus = NULL;
 	long ncorpus = 0;
 	uint64_t until;
@@ -1144,19 +1223,37 @@ static int fuzz_run(const struct fuzz_opts *o)
 			bytes += c.len[c.n++];
 		}
 		run_round(z, &c, 0, &res);
-		/* A reply not of this round but a copy of an earlier one's: a late duplicate. */
+		/*
+		 * A reply not of this round but a copy of an earlier one's datagram:
+		 * late, when that datagram went unanswered (it is set aside and the
+		 * round judged without it), else a late duplicate.
+		 */
 		dup = LIVEFUZZ_ROUND_MAX;
 		for (unsigned h = 0; h < FUZZ_HISTORY && dup == LIVEFUZZ_ROUND_MAX; h++) {
+			size_t i;
+
 			if (h == slot || res.v.kind != LIVEFUZZ_WRONG || res.v.reply >= res.nrx ||
-			    copy_in(&hist[h], &res.rx[res.v.reply]) >= hist[h].n)
+			    (i = copy_in(&hist[h], &res.rx[res.v.reply])) >= hist[h].n)
 				continue;
-			dup = copy_in(&hist[h], &res.rx[res.v.reply]);
+			if (owed[h][i] > 0) {
+				owed[h][i]--;
+				z->late++;
+				memmove(&res.rx[res.v.reply], &res.rx[res.v.reply + 1],
+					(res.nrx - res.v.reply - 1) * sizeof(res.rx[0]));
+				res.obs.nrx = --res.nrx;
+				livefuzz_judge(&res.obs, res.scratch, &res.v);
+				h = (unsigned)-1; /* the round again, from the first earlier one */
+				continue;
+			}
+			dup = i;
 			res.v = (struct livefuzz_verdict){.kind = LIVEFUZZ_DUPLICATE,
 							  .datagram = dup};
 			res.nrx = 0;
 			found(z, &hist[h], &res, LIVEFUZZ_DUPLICATE);
 		}
 		hist[slot] = c;
+		for (size_t i = 0; i < c.n; i++)
+			owed[slot][i] = res.v.kind != LIVEFUZZ_NONE && res.scratch[i] == 0 ? 3 : 0;
 		if (dup != LIVEFUZZ_ROUND_MAX) {
 			for (unsigned h = 0; h < FUZZ_HISTORY; h++)
 				hist[h].n = 0;
@@ -1190,15 +1287,15 @@ static int fuzz_run(const struct fuzz_opts *o)
 	else if (o->format == FUZZ_JUNIT)
 		report_junit(z, secs);
 	else
-		printf("summary: %" PRIu64 " datagrams in %" PRIu64
-		       " rounds, %.1f s, %u finding%s, %" PRIu64
+		printf("summary: %" PRIu64 " datagram%s in %" PRIu64
+		       " round%s, %.1f s, %u finding%s, %" PRIu64
 		       " lost and answered when sent again\n",
-		       z->sent, z->rounds, secs, z->nfindings, z->nfindings == 1 ? "" : "s",
-		       z->lost);
+		       z->sent, z->sent == 1 ? "" : "s", z->rounds, z->rounds == 1 ? "" : "s", secs,
+		       z->nfindings, z->nfindings == 1 ? "" : "s", z->lost);
 	rc = z->nfindings > 0 ? 1 : 0;
 	for (unsigned i = 0; i < z->nfindings; i++) {
-		for (size_t k = 0; k < z->findings[i].c.n; k++)
-			free(z->findings[i].c.data[k]);
+		for (size_t k = 0; k < z->findings[i].nowned; k++)
+			free(z->findings[i].owned[k]);
 		free(z->findings[i].reply);
 	}
 	teardown(z);

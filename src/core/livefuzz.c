@@ -222,6 +222,29 @@ void livefuzz_plan_round(struct livefuzz_gen *g, struct livefuzz_round *round)
 		round->pause_us = (uint32_t)livefuzz_below(&g->rng, 50001);
 }
 
+void livefuzz_rtt_sample(struct livefuzz_rtt *r, uint64_t us)
+{
+	/* A sample past an hour is a clock step, not a path: it counts as an hour. */
+	us = us < 3600000000u ? us : 3600000000u;
+	if (r->samples++ == 0) {
+		r->srtt_us = us;
+		r->rttvar_us = us / 2;
+		return;
+	}
+	r->rttvar_us =
+		(3 * r->rttvar_us + (r->srtt_us > us ? r->srtt_us - us : us - r->srtt_us)) / 4;
+	r->srtt_us = (7 * r->srtt_us + us) / 8;
+}
+
+uint64_t livefuzz_rtt_wait(const struct livefuzz_rtt *r, uint64_t floor_us, uint64_t first_us,
+			   uint64_t ceil_us)
+{
+	uint64_t wait = r->samples == 0 ? first_us : r->srtt_us + 4 * r->rttvar_us;
+
+	wait = wait > floor_us ? wait : floor_us;
+	return wait < ceil_us ? wait : ceil_us;
+}
+
 const char *livefuzz_kind_name(enum livefuzz_kind kind)
 {
 	static const char *const names[LIVEFUZZ_KINDS] = {
@@ -503,7 +526,13 @@ long livefuzz_minimise(struct livefuzz_case *c, livefuzz_reproduces test, void *
 	struct shrink s = {test, ctx, budget, 0, 0};
 	size_t longest = 0;
 	uint8_t *scratch;
+	int alone;
 
+	if (budget == 0)
+		return 0;
+	alone = attempt(&s, c);
+	if (alone <= 0)
+		return alone < 0 ? -1 : LIVEFUZZ_NOT_ALONE;
 	if (fewest(&s, c) < 0)
 		return -1;
 	for (size_t i = 0; i < c->n; i++)

@@ -213,6 +213,27 @@ static void test_minimise_keeps_the_finding(void **state)
 	assert_int_equal(livefuzz_minimise(&c, stops, NULL, 10000), -1);
 }
 
+static int never(const struct livefuzz_case *c, void *ctx)
+{
+	(void)c;
+	(void)ctx;
+	return 0;
+}
+
+/* A finding that needs what came before it: said so, and the case left whole. */
+static void test_minimise_says_not_alone(void **state)
+{
+	static const size_t lens[] = {10, 5000, 300};
+	struct livefuzz_case c;
+
+	(void)state;
+	make_case(&c, lens, 3);
+	assert_int_equal(livefuzz_minimise(&c, never, NULL, 100), LIVEFUZZ_NOT_ALONE);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.len[1], 5000);
+	assert_int_equal(livefuzz_minimise(&c, never, NULL, 0), 0);
+}
+
 /* A round of three datagrams on clients 0, 1, 0, and what came back. */
 static const uint8_t d0[] = "first", d1[] = "second one", d2[] = "third";
 static const struct verdict_tx round_tx[3] = {{d0, 5, 0, 0}, {d1, 10, 1, 1}, {d2, 5, 2, 0}};
@@ -276,6 +297,39 @@ static void test_judge_each_kind(void **state)
 	assert_string_equal(livefuzz_kind_name(LIVEFUZZ_WRONG), "wrong-echo");
 }
 
+/* A slow path is waited for: the wait follows the rounds' times, within its bounds. */
+static void test_rtt_wait_follows_the_path(void **state)
+{
+	struct livefuzz_rtt r = {0};
+
+	(void)state;
+	/* No sample yet: the first wait, within the bounds. */
+	assert_int_equal(livefuzz_rtt_wait(&r, 250000, 1000000, 10000000), 1000000);
+	assert_int_equal(livefuzz_rtt_wait(&r, 250000, 100, 10000000), 250000);
+	assert_int_equal(livefuzz_rtt_wait(&r, 250000, 20000000, 10000000), 10000000);
+	/* Loopback, 50 us a round: still the floor. */
+	for (int i = 0; i < 100; i++)
+		livefuzz_rtt_sample(&r, 50);
+	assert_int_equal(livefuzz_rtt_wait(&r, 250000, 1000000, 10000000), 250000);
+	/* A 300 ms path: first sample srtt 300 ms, rttvar 150 ms: 900 ms. */
+	r = (struct livefuzz_rtt){0};
+	livefuzz_rtt_sample(&r, 300000);
+	assert_int_equal(r.srtt_us, 300000);
+	assert_int_equal(r.rttvar_us, 150000);
+	assert_int_equal(livefuzz_rtt_wait(&r, 250000, 1000000, 10000000), 900000);
+	/* Steady at 300 ms, the wait stays above it and comes down towards it. */
+	for (int i = 0; i < 200; i++)
+		livefuzz_rtt_sample(&r, 300000);
+	assert_true(livefuzz_rtt_wait(&r, 250000, 1000000, 10000000) >= 300000);
+	assert_true(livefuzz_rtt_wait(&r, 250000, 1000000, 10000000) < 310000);
+	/* One slow round raises it at once, past that round's time. */
+	livefuzz_rtt_sample(&r, 2000000);
+	assert_true(livefuzz_rtt_wait(&r, 250000, 1000000, 10000000) > 2000000);
+	/* The ceiling holds, and an absurd sample (a clock step) does not overflow. */
+	livefuzz_rtt_sample(&r, UINT64_MAX);
+	assert_int_equal(livefuzz_rtt_wait(&r, 250000, 1000000, 10000000), 10000000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,7 +337,9 @@ int main(void)
 		cmocka_unit_test(test_every_kind_is_drawn_within_bounds),
 		cmocka_unit_test(test_minimise_planted_bugs),
 		cmocka_unit_test(test_minimise_keeps_the_finding),
+		cmocka_unit_test(test_minimise_says_not_alone),
 		cmocka_unit_test(test_judge_each_kind),
+		cmocka_unit_test(test_rtt_wait_follows_the_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
