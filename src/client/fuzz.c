@@ -963,6 +963,7 @@ static void report_json(const struct fz *z, double secs)
 	jsonw_uint(&w, "datagrams", z->sent);
 	jsonw_uint(&w, "rounds", z->rounds);
 	jsonw_uint(&w, "lost", z->lost);
+	jsonw_uint(&w, "late", z->late);
 	jsonw_bool(&w, "interrupted", interrupted != 0);
 	jsonw_array(&w, "findings");
 	for (unsigned i = 0; i < z->nfindings; i++) {
@@ -971,6 +972,7 @@ static void report_json(const struct fz *z, double secs)
 		jsonw_object(&w, NULL);
 		jsonw_string(&w, "kind", livefuzz_kind_name(f->kind));
 		jsonw_bool(&w, "minimised", f->minimised);
+		jsonw_bool(&w, "reproduces_alone", !f->not_alone);
 		jsonw_array(&w, "datagrams");
 		for (size_t k = 0; k < f->c.n; k++) {
 			jsonw_object(&w, NULL);
