@@ -153,7 +153,6 @@ struct fz {
 	uint64_t start_us;
 	uint64_t minimise_until; /* --duration, and a grace to minimise what was found last */
 	uint64_t next_progress;  /* on a terminal, the next status line */
-	int answered_ever;
 	int blind; /* --exec: its port is not in our /proc/net/udp; probes tell it is up */
 	struct finding findings[FUZZ_MAX_FINDINGS];
 	unsigned nfindings;
@@ -447,7 +446,6 @@ static void run_round(struct fz *z, const struct livefuzz_case *c, uint64_t ling
 					z->rx[res->nrx], (size_t)n, (uint16_t)k, (uint8_t)wrong};
 				res->nrx++;
 				answered++;
-				z->answered_ever = 1;
 			}
 		}
 		if (ready > 0 && p[nk].revents != 0 && child_ended(z))

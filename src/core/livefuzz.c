@@ -336,20 +336,14 @@ static void judge_client(const struct livefuzz_obs *obs, unsigned client, uint32
 void livefuzz_judge(const struct livefuzz_obs *obs, uint32_t *scratch, struct livefuzz_verdict *out)
 {
 	struct judging j = {0, 0, 0, 0, obs->ntx, obs->ntx, obs->ntx};
-	size_t answered = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(scratch, 0, obs->ntx * sizeof(*scratch));
 	for (unsigned k = 0; k < LIVEFUZZ_CLIENTS_MAX; k++)
 		judge_client(obs, k, scratch, &j, out);
-	for (size_t i = 0; i < obs->ntx; i++) {
-		if (scratch[i] > 0) {
-			answered++;
-		} else if (out->unanswered++ == 0) {
+	for (size_t i = 0; i < obs->ntx; i++)
+		if (scratch[i] == 0 && out->unanswered++ == 0)
 			out->datagram = i;
-		}
-	}
-	(void)answered;
 	if (obs->refused || obs->exited || obs->probe == VERDICT_PROBE_REFUSED) {
 		out->kind = LIVEFUZZ_CRASH;
 	} else if (j.crossed > 0) {
