@@ -97,6 +97,16 @@ struct livefuzz_round {
 /* The shape of the next round: one alone, a burst on one socket, or several interleaved. */
 void livefuzz_plan_round(struct livefuzz_gen *g, struct livefuzz_round *round);
 
+/*
+ * The pause to take before round: all of its pause_us while the run's
+ * pauses, this one included, stay within 1/LIVEFUZZ_PAUSE_SHARE of the
+ * time it has run (paused_us of elapsed_us), else none.  Pauses then
+ * cost a run at most that share of its datagrams.
+ */
+#define LIVEFUZZ_PAUSE_SHARE 50u
+uint32_t livefuzz_pause(const struct livefuzz_round *round, uint64_t paused_us,
+			uint64_t elapsed_us);
+
 /* ---- How long to wait for replies ---------------------------------------- */
 
 /*

@@ -151,6 +151,7 @@ struct fz {
 	struct livefuzz_rtt rtt; /* how long answered rounds and probes took */
 	int poked;               /* the round poked the server (FUZZ_POKE_US) */
 	uint64_t start_us;
+	uint64_t paused_us;      /* the pauses taken before rounds (livefuzz_pause) */
 	uint64_t minimise_until; /* --duration, and a grace to minimise what was found last */
 	uint64_t next_progress;  /* on a terminal, the next status line */
 	int blind; /* --exec: its port is not in our /proc/net/udp; probes tell it is up */
@@ -1194,7 +1195,17 @@ static int fuzz_run(const struct fuzz_opts *o)
 		struct livefuzz_case c = {0};
 		struct round_result res = {0};
 		size_t which, dup;
+		uint32_t pause;
 
+		livefuzz_plan_round(&g, &plan);
+		/* Now and then a pause, before what came during it is read as strays. */
+		pause = livefuzz_pause(&plan, z->paused_us, now_us() - z->start_us);
+		if (pause > 0) {
+			struct timespec ts = {0, (long)pause * 1000};
+
+			nanosleep(&ts, NULL);
+			z->paused_us += pause;
+		}
 		/* The last round's late duplicates, while its datagrams are still in z->tx. */
 		dup = strays(z, &last, last_clean);
 		if (dup < last.n) {
@@ -1208,7 +1219,6 @@ static int fuzz_run(const struct fuzz_opts *o)
 		last.n = 0;
 		if (now_us() >= z->next_progress)
 			progress(z);
-		livefuzz_plan_round(&g, &plan);
 		slot = (slot + 1) % FUZZ_HISTORY;
 		hist[slot].n = 0;
 		c.n = 0;

@@ -222,6 +222,16 @@ void livefuzz_plan_round(struct livefuzz_gen *g, struct livefuzz_round *round)
 		round->pause_us = (uint32_t)livefuzz_below(&g->rng, 50001);
 }
 
+uint32_t livefuzz_pause(const struct livefuzz_round *round, uint64_t paused_us, uint64_t elapsed_us)
+{
+	uint64_t after = paused_us + round->pause_us;
+
+	/* after <= elapsed / share, without overflow: paused_us is at most elapsed_us. */
+	if (paused_us > elapsed_us || after > elapsed_us / LIVEFUZZ_PAUSE_SHARE)
+		return 0;
+	return round->pause_us;
+}
+
 void livefuzz_rtt_sample(struct livefuzz_rtt *r, uint64_t us)
 {
 	/* A sample past an hour is a clock step, not a path: it counts as an hour. */

@@ -297,6 +297,33 @@ static void test_judge_each_kind(void **state)
 	assert_string_equal(livefuzz_kind_name(LIVEFUZZ_WRONG), "wrong-echo");
 }
 
+/* A round's pause is taken while the run's pauses stay within their share of its time. */
+static void test_pause_keeps_to_its_share(void **state)
+{
+	struct livefuzz_round r = {.n = 1, .pause_us = 20000};
+	struct livefuzz_round none = {.n = 1, .pause_us = 0};
+
+	(void)state;
+	/* 20 ms of pause needs 1 s of run at a 1/50 share. */
+	assert_int_equal(livefuzz_pause(&r, 0, 999999), 0);
+	assert_int_equal(livefuzz_pause(&r, 0, 1000000), 20000);
+	/* 10 ms already paused: the next 20 ms needs 1.5 s. */
+	assert_int_equal(livefuzz_pause(&r, 10000, 1499999), 0);
+	assert_int_equal(livefuzz_pause(&r, 10000, 1500000), 20000);
+	assert_int_equal(livefuzz_pause(&none, 0, 0), 0);
+	/* A clock that went back (paused past elapsed) pauses nothing. */
+	assert_int_equal(livefuzz_pause(&r, 5000000, 1000000), 0);
+	/* Taken over a long run, pauses stay within the share. */
+	{
+		uint64_t paused = 0;
+
+		for (uint64_t t = 0; t < 60000000; t += 1000)
+			paused += livefuzz_pause(&r, paused, t);
+		assert_true(paused > 0);
+		assert_true(paused * LIVEFUZZ_PAUSE_SHARE <= 60000000);
+	}
+}
+
 /* A slow path is waited for: the wait follows the rounds' times, within its bounds. */
 static void test_rtt_wait_follows_the_path(void **state)
 {
@@ -339,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_minimise_keeps_the_finding),
 		cmocka_unit_test(test_minimise_says_not_alone),
 		cmocka_unit_test(test_judge_each_kind),
+		cmocka_unit_test(test_pause_keeps_to_its_share),
 		cmocka_unit_test(test_rtt_wait_follows_the_path),
 	};
 
